@@ -1,1 +1,279 @@
-//! placeholder
+//! Pregon's storage. One [`Store`] trait, two backends (SQLite for the embedded default, PostgreSQL for
+//! production), and a conformance suite that both run. Every call that serves a client takes the caller's
+//! [`AppId`] and never reaches another app's rows: a row of another app is simply "not found".
+
+use async_trait::async_trait;
+use pregon_core::account::{AccountSettings, Credentials};
+use pregon_core::campaign::{Account, App, Campaign, NewCampaign, StoredTemplate};
+use pregon_core::message::{Message, NewMessage, Rejection, StatusUpdate};
+use pregon_core::template::Template;
+use pregon_core::{
+    AccountId, AppId, CampaignId, CampaignStatus, MessageId, MessageStatus, TemplateId,
+    TransitionError,
+};
+use std::sync::Arc;
+
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+#[cfg(feature = "testing")]
+pub mod conformance;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist (or belongs to another app).
+    #[error("not found")]
+    NotFound,
+    /// A unique name is taken, or the row is still referenced.
+    #[error("{0}")]
+    Conflict(String),
+    /// The status change is not allowed by the lifecycle.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// A stored value could not be read back (a bug or a hand-edited database).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The database URL is not one Pregon understands.
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Which database a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite: one process.
+    Sqlite,
+    /// PostgreSQL: many processes.
+    Postgres,
+}
+
+/// Filters for listing campaigns.
+#[derive(Clone, Debug, Default)]
+pub struct CampaignFilter {
+    /// Only this status.
+    pub status: Option<CampaignStatus>,
+    /// Only this account.
+    pub account_id: Option<AccountId>,
+    /// Only campaigns created before this one (keyset pagination, newest first).
+    pub before: Option<CampaignId>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// Filters for listing a campaign's messages.
+#[derive(Clone, Debug, Default)]
+pub struct MessageFilter {
+    /// Only this status.
+    pub status: Option<MessageStatus>,
+    /// Only messages after this one (keyset pagination, oldest first).
+    pub after: Option<MessageId>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// The storage interface. Object-safe, so the server holds an `Arc<dyn Store>` whatever the backend.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+    /// Check the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Create an app with its first token (hashed). A taken name is a conflict.
+    async fn create_app(&self, name: &str, token_hash: &str) -> Result<App, StoreError>;
+    /// The app a token hash belongs to.
+    async fn app_by_token_hash(&self, token_hash: &str) -> Result<Option<App>, StoreError>;
+    /// How many apps exist.
+    async fn count_apps(&self) -> Result<u64, StoreError>;
+
+    /// Create an account. Settings and credentials must already be validated.
+    async fn create_account(
+        &self,
+        app: AppId,
+        settings: &AccountSettings,
+        credentials: &Credentials,
+    ) -> Result<Account, StoreError>;
+    /// One account of the app.
+    async fn get_account(&self, app: AppId, id: AccountId) -> Result<Account, StoreError>;
+    /// The app's accounts, oldest first.
+    async fn list_accounts(&self, app: AppId) -> Result<Vec<Account>, StoreError>;
+    /// Replace an account's settings and credentials.
+    async fn update_account(
+        &self,
+        app: AppId,
+        id: AccountId,
+        settings: &AccountSettings,
+        credentials: &Credentials,
+    ) -> Result<Account, StoreError>;
+    /// Delete an account and its templates; refused while campaigns use it.
+    async fn delete_account(&self, app: AppId, id: AccountId) -> Result<(), StoreError>;
+
+    /// Store a template for an account. The same name and language twice is a conflict.
+    async fn create_template(
+        &self,
+        app: AppId,
+        account: AccountId,
+        template: &Template,
+        definition: &serde_json::Value,
+    ) -> Result<StoredTemplate, StoreError>;
+    /// Replace a template's definition.
+    async fn update_template(
+        &self,
+        app: AppId,
+        account: AccountId,
+        id: TemplateId,
+        template: &Template,
+        definition: &serde_json::Value,
+    ) -> Result<StoredTemplate, StoreError>;
+    /// One template.
+    async fn get_template(
+        &self,
+        app: AppId,
+        account: AccountId,
+        id: TemplateId,
+    ) -> Result<StoredTemplate, StoreError>;
+    /// A template by name and language.
+    async fn find_template(
+        &self,
+        app: AppId,
+        account: AccountId,
+        name: &str,
+        language: &str,
+    ) -> Result<Option<StoredTemplate>, StoreError>;
+    /// An account's templates, by name then language.
+    async fn list_templates(
+        &self,
+        app: AppId,
+        account: AccountId,
+    ) -> Result<Vec<StoredTemplate>, StoreError>;
+    /// Delete a template.
+    async fn delete_template(
+        &self,
+        app: AppId,
+        account: AccountId,
+        id: TemplateId,
+    ) -> Result<(), StoreError>;
+
+    /// Create a campaign in `ingesting`. The account must belong to the app.
+    async fn create_campaign(&self, app: AppId, new: &NewCampaign) -> Result<Campaign, StoreError>;
+    /// One campaign with its counters.
+    async fn get_campaign(&self, app: AppId, id: CampaignId) -> Result<Campaign, StoreError>;
+    /// The app's campaigns, newest first.
+    async fn list_campaigns(
+        &self,
+        app: AppId,
+        filter: &CampaignFilter,
+    ) -> Result<Vec<Campaign>, StoreError>;
+    /// Move a campaign to `to` if the lifecycle allows it, setting the timestamps and reason that go with it.
+    async fn set_campaign_status(
+        &self,
+        app: AppId,
+        id: CampaignId,
+        to: CampaignStatus,
+        reason: Option<&str>,
+    ) -> Result<Campaign, StoreError>;
+
+    /// Store a batch of a campaign's messages and count them, in one transaction.
+    async fn insert_messages(
+        &self,
+        app: AppId,
+        campaign: CampaignId,
+        messages: &[NewMessage],
+    ) -> Result<(), StoreError>;
+    /// Store a batch of rejected rows and count them, in one transaction.
+    async fn insert_rejections(
+        &self,
+        app: AppId,
+        campaign: CampaignId,
+        rows: &[Rejection],
+    ) -> Result<(), StoreError>;
+    /// One message.
+    async fn get_message(&self, app: AppId, id: MessageId) -> Result<Message, StoreError>;
+    /// A campaign's messages, oldest first.
+    async fn list_messages(
+        &self,
+        app: AppId,
+        campaign: CampaignId,
+        filter: &MessageFilter,
+    ) -> Result<Vec<Message>, StoreError>;
+    /// A campaign's rejected rows, by row number.
+    async fn list_rejections(
+        &self,
+        app: AppId,
+        campaign: CampaignId,
+        after_row: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<Rejection>, StoreError>;
+    /// Move a message to `to` if the lifecycle allows it, with the campaign's counters in the same transaction.
+    async fn set_message_status(
+        &self,
+        app: AppId,
+        id: MessageId,
+        to: MessageStatus,
+        update: &StatusUpdate,
+    ) -> Result<Message, StoreError>;
+}
+
+/// A shared store.
+pub type DynStore = Arc<dyn Store>;
+
+/// The embedded default database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/pregon.db";
+
+/// Open (creating if needed) the database at `url`, apply Pregon's and apalis's migrations, and return the store.
+pub async fn connect(url: &str) -> Result<DynStore, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(redact_url(url)))
+    }
+}
+
+/// `url` with any password replaced by `***`, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact_url("sqlite://./data/pregon.db"),
+            "sqlite://./data/pregon.db"
+        );
+    }
+}

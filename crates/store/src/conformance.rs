@@ -1,0 +1,995 @@
+//! The conformance suite: every behaviour the [`Store`](crate::Store) promises, written once and run against
+//! each backend by [`conformance_suite!`](crate::conformance_suite). A new backend passes this suite or it is
+//! not a backend.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use crate::{CampaignFilter, DynStore, MessageFilter, StoreError};
+use pregon_core::account::{AccountSettings, Credentials};
+use pregon_core::campaign::NewCampaign;
+use pregon_core::message::{NewMessage, Rejection, StatusUpdate};
+use pregon_core::template::{Template, TemplateParams};
+use pregon_core::{
+    AccountId, AppId, CampaignId, CampaignStatus, MessageId, MessageStatus, ProviderKind,
+    TemplateId,
+};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// Generates one `#[tokio::test]` per case for the backend given (`pregon_store::Backend::Sqlite`, …), each on a
+/// fresh database.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($backend:expr) => {
+        $crate::conformance_suite!(@cases $backend;
+            reconnecting_keeps_data_and_migrations_are_idempotent,
+            apps_are_found_by_token_hash_only,
+            accounts_are_created_read_updated_and_deleted,
+            templates_are_created_read_updated_and_deleted,
+            every_resource_is_isolated_between_apps,
+            campaigns_follow_the_lifecycle,
+            campaigns_are_listed_newest_first_with_filters,
+            messages_and_rejections_are_counted_as_they_are_stored,
+            message_statuses_move_with_their_counters,
+            cancelling_a_campaign_cancels_its_unsent_messages,
+            concurrent_status_changes_apply_once,
+            provider_message_ids_are_unique_per_account,
+        );
+    };
+    (@cases $backend:expr; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let db = $crate::testing::TestDatabase::new($backend).await;
+                let store = db.store().await.unwrap_or_else(|e| panic!("cannot open {}: {e}", db.url));
+                $crate::conformance::$case(store, &db.url).await;
+            }
+        )+
+    };
+}
+
+fn settings(name: &str) -> AccountSettings {
+    AccountSettings {
+        name: name.into(),
+        provider: ProviderKind::Meta,
+        sender: "106540352242922".into(),
+        rate_per_second: 80,
+        concurrency: 16,
+        daily_cap: Some(1000),
+        base_url: Some("http://127.0.0.1:9".into()),
+    }
+}
+
+fn meta_credentials() -> Credentials {
+    Credentials::new(BTreeMap::from([
+        ("access_token".to_string(), "EAAG-secret-token".to_string()),
+        ("app_secret".to_string(), "app-secret".to_string()),
+    ]))
+}
+
+fn definition(name: &str, language: &str) -> (Template, serde_json::Value) {
+    let v = json!({
+        "name": name, "language": language, "status": "APPROVED", "category": "UTILITY", "id": "123",
+        "components": [{"type": "BODY", "text": "Hi {{1}}, your code is {{2}}"}]
+    });
+    (Template::from_meta(&v).unwrap(), v)
+}
+
+async fn app(store: &DynStore, name: &str) -> AppId {
+    store
+        .create_app(name, &format!("hash-of-{name}"))
+        .await
+        .unwrap()
+        .id
+}
+
+async fn account(store: &DynStore, app: AppId) -> AccountId {
+    store
+        .create_account(app, &settings("main"), &meta_credentials())
+        .await
+        .unwrap()
+        .id
+}
+
+async fn campaign(store: &DynStore, app: AppId, account: AccountId) -> CampaignId {
+    let new = NewCampaign {
+        account_id: account,
+        name: "november".into(),
+        template_name: Some("greeting".into()),
+        language: Some("en_US".into()),
+        scheduled_at: None,
+    };
+    store.create_campaign(app, &new).await.unwrap().id
+}
+
+fn messages(n: usize, status: MessageStatus) -> Vec<NewMessage> {
+    (0..n)
+        .map(|i| NewMessage {
+            id: MessageId::new(),
+            row_number: Some(i as u64 + 2),
+            phone: format!("+54911{:08}", i),
+            template_name: "greeting".into(),
+            language: "en_US".into(),
+            params: TemplateParams {
+                body: vec![format!("name {i}"), "X1".into()],
+                ..Default::default()
+            },
+            rendered_text: Some(format!("Hi name {i}, your code is X1")),
+            flag: Some(format!("flag-{i}")),
+            status,
+        })
+        .collect()
+}
+
+fn rejection(row: u64) -> Rejection {
+    Rejection {
+        row_number: row,
+        column: Some("phone".into()),
+        code: "invalid_phone".into(),
+        message: "not a phone number".into(),
+    }
+}
+
+fn assert_not_found<T: std::fmt::Debug>(r: Result<T, StoreError>, what: &str) {
+    assert!(
+        matches!(r, Err(StoreError::NotFound)),
+        "{what}: expected not found, got {r:?}"
+    );
+}
+
+pub async fn reconnecting_keeps_data_and_migrations_are_idempotent(store: DynStore, url: &str) {
+    let a = app(&store, "acme").await;
+    store.ping().await.unwrap();
+    drop(store);
+    let again = crate::connect(url).await.unwrap();
+    assert_eq!(again.count_apps().await.unwrap(), 1);
+    assert_eq!(
+        again
+            .app_by_token_hash("hash-of-acme")
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some(a)
+    );
+}
+
+pub async fn apps_are_found_by_token_hash_only(store: DynStore, _url: &str) {
+    assert_eq!(store.count_apps().await.unwrap(), 0);
+    let acme = store.create_app("acme", "h1").await.unwrap();
+    assert_eq!(acme.name, "acme");
+    let found = store.app_by_token_hash("h1").await.unwrap().unwrap();
+    assert_eq!(found, acme);
+    assert_eq!(store.app_by_token_hash("h2").await.unwrap(), None);
+    assert_eq!(store.app_by_token_hash("").await.unwrap(), None);
+    assert!(matches!(
+        store.create_app("acme", "h3").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.create_app("other", "h1").await,
+        Err(StoreError::Database(_)) | Err(StoreError::Conflict(_))
+    ));
+    store.create_app("other", "h4").await.unwrap();
+    assert_eq!(store.count_apps().await.unwrap(), 2);
+}
+
+pub async fn accounts_are_created_read_updated_and_deleted(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let created = store
+        .create_account(a, &settings("main"), &meta_credentials())
+        .await
+        .unwrap();
+    assert_eq!(created.settings, settings("main"));
+    assert_eq!(created.credentials, meta_credentials());
+    assert_eq!(store.get_account(a, created.id).await.unwrap(), created);
+    assert!(matches!(
+        store
+            .create_account(a, &settings("main"), &meta_credentials())
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let second = store
+        .create_account(a, &settings("backup"), &Credentials::default())
+        .await
+        .unwrap();
+    let listed: Vec<_> = store
+        .list_accounts(a)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(listed, vec![created.id, second.id]);
+
+    let mut changed = settings("main-renamed");
+    changed.rate_per_second = 250;
+    changed.daily_cap = None;
+    changed.base_url = None;
+    let updated = store
+        .update_account(a, created.id, &changed, &Credentials::default())
+        .await
+        .unwrap();
+    assert_eq!(updated.settings, changed);
+    assert_eq!(updated.credentials, Credentials::default());
+    assert!(updated.updated_at >= created.updated_at);
+    assert!(matches!(
+        store
+            .update_account(a, second.id, &changed, &Credentials::default())
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_not_found(
+        store
+            .update_account(a, AccountId::new(), &changed, &Credentials::default())
+            .await,
+        "update unknown",
+    );
+
+    store.delete_account(a, second.id).await.unwrap();
+    assert_not_found(store.get_account(a, second.id).await, "deleted account");
+    assert_not_found(store.delete_account(a, second.id).await, "deleted twice");
+
+    // An account with a campaign cannot be deleted: its history would go with it.
+    campaign(&store, a, created.id).await;
+    let r = store.delete_account(a, created.id).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+}
+
+pub async fn templates_are_created_read_updated_and_deleted(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let (t, v) = definition("greeting", "en_US");
+    let stored = store.create_template(a, acc, &t, &v).await.unwrap();
+    assert_eq!(
+        (
+            stored.name.as_str(),
+            stored.language.as_str(),
+            stored.status.as_str()
+        ),
+        ("greeting", "en_US", "APPROVED")
+    );
+    assert_eq!(
+        stored.definition, v,
+        "the definition is kept exactly as given"
+    );
+    assert_eq!(store.get_template(a, acc, stored.id).await.unwrap(), stored);
+    assert!(matches!(
+        store.create_template(a, acc, &t, &v).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let (t_es, v_es) = definition("greeting", "es");
+    let (t_b, v_b) = definition("alert", "en_US");
+    store.create_template(a, acc, &t_es, &v_es).await.unwrap();
+    store.create_template(a, acc, &t_b, &v_b).await.unwrap();
+    let listed: Vec<_> = store
+        .list_templates(a, acc)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| format!("{}/{}", t.name, t.language))
+        .collect();
+    assert_eq!(listed, vec!["alert/en_US", "greeting/en_US", "greeting/es"]);
+    assert_eq!(
+        store
+            .find_template(a, acc, "greeting", "es")
+            .await
+            .unwrap()
+            .map(|t| t.language),
+        Some("es".into())
+    );
+    assert_eq!(
+        store.find_template(a, acc, "greeting", "fr").await.unwrap(),
+        None
+    );
+
+    let mut v2 = v.clone();
+    v2["status"] = json!("PAUSED");
+    let t2 = Template::from_meta(&v2).unwrap();
+    let updated = store
+        .update_template(a, acc, stored.id, &t2, &v2)
+        .await
+        .unwrap();
+    assert_eq!(updated.status, "PAUSED");
+    assert_eq!(updated.definition, v2);
+    assert!(matches!(
+        store.update_template(a, acc, stored.id, &t_es, &v_es).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    store.delete_template(a, acc, stored.id).await.unwrap();
+    assert_not_found(
+        store.get_template(a, acc, stored.id).await,
+        "deleted template",
+    );
+    assert_not_found(
+        store.delete_template(a, acc, stored.id).await,
+        "deleted twice",
+    );
+    assert_not_found(
+        store.create_template(a, AccountId::new(), &t, &v).await,
+        "unknown account",
+    );
+
+    // Deleting the account deletes its templates.
+    store.delete_account(a, acc).await.unwrap();
+    assert!(store.list_templates(a, acc).await.unwrap().is_empty());
+}
+
+pub async fn every_resource_is_isolated_between_apps(store: DynStore, _url: &str) {
+    let owner = app(&store, "owner").await;
+    let other = app(&store, "intruder").await;
+    let acc = account(&store, owner).await;
+    let (t, v) = definition("greeting", "en_US");
+    let tpl = store.create_template(owner, acc, &t, &v).await.unwrap();
+    let camp = campaign(&store, owner, acc).await;
+    let msgs = messages(3, MessageStatus::Pending);
+    store.insert_messages(owner, camp, &msgs).await.unwrap();
+    store
+        .insert_rejections(owner, camp, &[rejection(9)])
+        .await
+        .unwrap();
+    let msg = msgs[0].id;
+
+    // Reads.
+    assert!(store.list_accounts(other).await.unwrap().is_empty());
+    assert_not_found(store.get_account(other, acc).await, "get account");
+    assert!(store.list_templates(other, acc).await.unwrap().is_empty());
+    assert_not_found(store.get_template(other, acc, tpl.id).await, "get template");
+    assert_eq!(
+        store
+            .find_template(other, acc, "greeting", "en_US")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_not_found(store.get_campaign(other, camp).await, "get campaign");
+    assert!(
+        store
+            .list_campaigns(
+                other,
+                &CampaignFilter {
+                    limit: 10,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_messages(
+                other,
+                camp,
+                &MessageFilter {
+                    limit: 10,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_rejections(other, camp, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_not_found(store.get_message(other, msg).await, "get message");
+
+    // Writes.
+    assert_not_found(
+        store
+            .update_account(other, acc, &settings("x"), &Credentials::default())
+            .await,
+        "update account",
+    );
+    assert_not_found(store.delete_account(other, acc).await, "delete account");
+    assert_not_found(
+        store.create_template(other, acc, &t, &v).await,
+        "template on another app's account",
+    );
+    assert_not_found(
+        store.update_template(other, acc, tpl.id, &t, &v).await,
+        "update template",
+    );
+    assert_not_found(
+        store.delete_template(other, acc, tpl.id).await,
+        "delete template",
+    );
+    let new = NewCampaign {
+        account_id: acc,
+        name: "x".into(),
+        template_name: None,
+        language: None,
+        scheduled_at: None,
+    };
+    assert_not_found(
+        store.create_campaign(other, &new).await,
+        "campaign on another app's account",
+    );
+    assert_not_found(
+        store
+            .set_campaign_status(other, camp, CampaignStatus::Cancelled, None)
+            .await,
+        "cancel campaign",
+    );
+    assert_not_found(
+        store
+            .insert_messages(other, camp, &messages(1, MessageStatus::Pending))
+            .await,
+        "insert messages",
+    );
+    assert_not_found(
+        store.insert_rejections(other, camp, &[rejection(10)]).await,
+        "insert rejections",
+    );
+    assert_not_found(
+        store
+            .set_message_status(other, msg, MessageStatus::Queued, &StatusUpdate::default())
+            .await,
+        "message status",
+    );
+
+    // And nothing of the owner's changed.
+    let c = store.get_campaign(owner, camp).await.unwrap();
+    assert_eq!(c.status, CampaignStatus::Ingesting);
+    assert_eq!(
+        (
+            c.counts.rows,
+            c.counts.accepted,
+            c.counts.rejected,
+            c.counts.pending
+        ),
+        (4, 3, 1, 3)
+    );
+    assert_eq!(
+        store.get_message(owner, msg).await.unwrap().status,
+        MessageStatus::Pending
+    );
+    assert_eq!(store.list_templates(owner, acc).await.unwrap().len(), 1);
+    assert_eq!(
+        store.get_account(owner, acc).await.unwrap().settings.name,
+        "main"
+    );
+}
+
+pub async fn campaigns_follow_the_lifecycle(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let at = chrono::Utc::now() + chrono::Duration::hours(2);
+    let new = NewCampaign {
+        account_id: acc,
+        name: "launch".into(),
+        template_name: None,
+        language: None,
+        scheduled_at: Some(at),
+    };
+    let c = store.create_campaign(a, &new).await.unwrap();
+    assert_eq!(c.status, CampaignStatus::Ingesting);
+    assert_eq!(
+        c.scheduled_at.map(|t| t.timestamp_micros()),
+        Some(at.timestamp_micros())
+    );
+    assert_eq!(c.counts, Default::default());
+
+    let err = store
+        .set_campaign_status(a, c.id, CampaignStatus::Running, None)
+        .await;
+    assert!(
+        matches!(err, Err(StoreError::Transition(_))),
+        "ingesting -> running skips scheduling: {err:?}"
+    );
+    let c = store
+        .set_campaign_status(a, c.id, CampaignStatus::Scheduled, None)
+        .await
+        .unwrap();
+    assert_eq!(c.status, CampaignStatus::Scheduled);
+    assert!(c.started_at.is_none());
+    let c = store
+        .set_campaign_status(a, c.id, CampaignStatus::Running, None)
+        .await
+        .unwrap();
+    let started = c.started_at.unwrap();
+    let c = store
+        .set_campaign_status(
+            a,
+            c.id,
+            CampaignStatus::Paused,
+            Some("failure ratio 25% over the last 200"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        c.pause_reason.as_deref(),
+        Some("failure ratio 25% over the last 200")
+    );
+    let c = store
+        .set_campaign_status(a, c.id, CampaignStatus::Running, None)
+        .await
+        .unwrap();
+    assert_eq!(c.pause_reason, None);
+    assert_eq!(
+        c.started_at,
+        Some(started),
+        "resuming keeps the first start time"
+    );
+    let c = store
+        .set_campaign_status(a, c.id, CampaignStatus::Completed, None)
+        .await
+        .unwrap();
+    assert!(c.finished_at.is_some());
+    assert!(matches!(
+        store
+            .set_campaign_status(a, c.id, CampaignStatus::Paused, None)
+            .await,
+        Err(StoreError::Transition(_))
+    ));
+
+    let failed = store.create_campaign(a, &new).await.unwrap();
+    let failed = store
+        .set_campaign_status(
+            a,
+            failed.id,
+            CampaignStatus::Failed,
+            Some("the archive is encrypted"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        failed.failure_reason.as_deref(),
+        Some("the archive is encrypted")
+    );
+    assert!(failed.finished_at.is_some());
+    for to in CampaignStatus::ALL {
+        assert!(
+            store
+                .set_campaign_status(a, failed.id, *to, None)
+                .await
+                .is_err(),
+            "failed is final ({to})"
+        );
+    }
+    assert_not_found(
+        store
+            .set_campaign_status(a, CampaignId::new(), CampaignStatus::Scheduled, None)
+            .await,
+        "unknown",
+    );
+}
+
+pub async fn campaigns_are_listed_newest_first_with_filters(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let acc2 = store
+        .create_account(a, &settings("second"), &meta_credentials())
+        .await
+        .unwrap()
+        .id;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let id = campaign(&store, a, if i % 2 == 0 { acc } else { acc2 }).await;
+        ids.push(id);
+    }
+    store
+        .set_campaign_status(a, ids[1], CampaignStatus::Scheduled, None)
+        .await
+        .unwrap();
+    let all = |f: CampaignFilter| {
+        let store = store.clone();
+        async move {
+            store
+                .list_campaigns(a, &f)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let newest_first: Vec<_> = ids.iter().rev().copied().collect();
+    assert_eq!(
+        all(CampaignFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await,
+        newest_first
+    );
+    assert_eq!(
+        all(CampaignFilter {
+            limit: 2,
+            ..Default::default()
+        })
+        .await,
+        newest_first[..2].to_vec()
+    );
+    assert_eq!(
+        all(CampaignFilter {
+            limit: 2,
+            before: Some(ids[3]),
+            ..Default::default()
+        })
+        .await,
+        vec![ids[2], ids[1]]
+    );
+    assert_eq!(
+        all(CampaignFilter {
+            limit: 100,
+            status: Some(CampaignStatus::Scheduled),
+            ..Default::default()
+        })
+        .await,
+        vec![ids[1]]
+    );
+    assert_eq!(
+        all(CampaignFilter {
+            limit: 100,
+            account_id: Some(acc2),
+            ..Default::default()
+        })
+        .await,
+        vec![ids[3], ids[1]]
+    );
+}
+
+pub async fn messages_and_rejections_are_counted_as_they_are_stored(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let c = campaign(&store, a, acc).await;
+    // More than one INSERT chunk.
+    let batch = messages(2500, MessageStatus::Pending);
+    store.insert_messages(a, c, &batch).await.unwrap();
+    store
+        .insert_messages(a, c, &messages(2, MessageStatus::Suppressed))
+        .await
+        .unwrap();
+    let rejected: Vec<_> = (3000..3007).map(rejection).collect();
+    store.insert_rejections(a, c, &rejected).await.unwrap();
+    assert!(matches!(
+        store.insert_rejections(a, c, &[rejection(3000)]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store
+            .insert_messages(a, c, &messages(1, MessageStatus::Sent))
+            .await
+            .is_err(),
+        "messages are created pending or suppressed"
+    );
+
+    let counts = store.get_campaign(a, c).await.unwrap().counts;
+    assert_eq!(counts.rows, 2509);
+    assert_eq!(counts.accepted, 2502);
+    assert_eq!(counts.rejected, 7);
+    assert_eq!(counts.pending, 2500);
+    assert_eq!(counts.suppressed, 2);
+
+    let first = store.get_message(a, batch[0].id).await.unwrap();
+    assert_eq!(first.phone, batch[0].phone);
+    assert_eq!(first.params, batch[0].params);
+    assert_eq!(first.rendered_text, batch[0].rendered_text);
+    assert_eq!(first.flag.as_deref(), Some("flag-0"));
+    assert_eq!(first.row_number, Some(2));
+    assert_eq!(first.campaign_id, Some(c));
+    assert_eq!(first.account_id, acc);
+    assert_eq!(first.attempts, 0);
+
+    // Keyset pagination visits every message once, in insertion order.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_messages(
+                a,
+                c,
+                &MessageFilter {
+                    status: None,
+                    after,
+                    limit: 1000,
+                },
+            )
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|m| m.id);
+        seen.extend(page.into_iter().map(|m| m.id));
+    }
+    assert_eq!(seen.len(), 2502);
+    assert_eq!(
+        seen[..2500],
+        batch.iter().map(|m| m.id).collect::<Vec<_>>()[..]
+    );
+    let suppressed = store
+        .list_messages(
+            a,
+            c,
+            &MessageFilter {
+                status: Some(MessageStatus::Suppressed),
+                after: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(suppressed.len(), 2);
+
+    let page = store.list_rejections(a, c, None, 5).await.unwrap();
+    assert_eq!(
+        page.iter().map(|r| r.row_number).collect::<Vec<_>>(),
+        vec![3000, 3001, 3002, 3003, 3004]
+    );
+    assert_eq!(page[0], rejection(3000));
+    let rest = store.list_rejections(a, c, Some(3004), 5).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|r| r.row_number).collect::<Vec<_>>(),
+        vec![3005, 3006]
+    );
+}
+
+pub async fn message_statuses_move_with_their_counters(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let c = campaign(&store, a, acc).await;
+    let batch = messages(3, MessageStatus::Pending);
+    store.insert_messages(a, c, &batch).await.unwrap();
+    let id = batch[0].id;
+    let none = StatusUpdate::default();
+
+    let m = store
+        .set_message_status(a, id, MessageStatus::Queued, &none)
+        .await
+        .unwrap();
+    assert_eq!(m.status, MessageStatus::Queued);
+    let m = store
+        .set_message_status(a, id, MessageStatus::Sending, &none)
+        .await
+        .unwrap();
+    assert_eq!(m.attempts, 1);
+    let sent = StatusUpdate {
+        provider_message_id: Some("wamid.HBgL".into()),
+        ..Default::default()
+    };
+    let m = store
+        .set_message_status(a, id, MessageStatus::Sent, &sent)
+        .await
+        .unwrap();
+    assert_eq!(m.provider_message_id.as_deref(), Some("wamid.HBgL"));
+    assert!(m.sent_at.is_some());
+    assert!(matches!(
+        store
+            .set_message_status(a, id, MessageStatus::Pending, &none)
+            .await,
+        Err(StoreError::Transition(_))
+    ));
+    // Read without a delivered event: both timestamps are set.
+    let m = store
+        .set_message_status(a, id, MessageStatus::Read, &none)
+        .await
+        .unwrap();
+    assert!(m.delivered_at.is_some() && m.read_at.is_some());
+    assert_eq!(
+        m.provider_message_id.as_deref(),
+        Some("wamid.HBgL"),
+        "kept when not given again"
+    );
+    assert!(
+        store
+            .set_message_status(a, id, MessageStatus::Delivered, &none)
+            .await
+            .is_err()
+    );
+
+    // A failure keeps the provider's code and text; a retry clears them and counts another attempt.
+    let id2 = batch[1].id;
+    store
+        .set_message_status(a, id2, MessageStatus::Queued, &none)
+        .await
+        .unwrap();
+    store
+        .set_message_status(a, id2, MessageStatus::Sending, &none)
+        .await
+        .unwrap();
+    let failure = StatusUpdate {
+        provider_message_id: None,
+        error_code: Some("131026".into()),
+        error_message: Some("Message undeliverable".into()),
+    };
+    let m = store
+        .set_message_status(a, id2, MessageStatus::Failed, &failure)
+        .await
+        .unwrap();
+    assert_eq!(
+        (m.error_code.as_deref(), m.error_message.as_deref()),
+        (Some("131026"), Some("Message undeliverable"))
+    );
+    assert!(m.failed_at.is_some());
+    let m = store
+        .set_message_status(a, id2, MessageStatus::Queued, &none)
+        .await
+        .unwrap();
+    assert_eq!((m.error_code, m.failed_at), (None, None));
+    let m = store
+        .set_message_status(a, id2, MessageStatus::Sending, &none)
+        .await
+        .unwrap();
+    assert_eq!(m.attempts, 2);
+
+    let counts = store.get_campaign(a, c).await.unwrap().counts;
+    assert_eq!(
+        (
+            counts.pending,
+            counts.queued,
+            counts.sending,
+            counts.sent,
+            counts.delivered,
+            counts.read,
+            counts.failed
+        ),
+        (1, 0, 1, 0, 0, 1, 0)
+    );
+    assert_eq!(counts.accepted, 3);
+    assert_not_found(
+        store
+            .set_message_status(a, MessageId::new(), MessageStatus::Queued, &none)
+            .await,
+        "unknown",
+    );
+}
+
+pub async fn cancelling_a_campaign_cancels_its_unsent_messages(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let c = campaign(&store, a, acc).await;
+    let batch = messages(6, MessageStatus::Pending);
+    store.insert_messages(a, c, &batch).await.unwrap();
+    store
+        .set_campaign_status(a, c, CampaignStatus::Scheduled, None)
+        .await
+        .unwrap();
+    store
+        .set_campaign_status(a, c, CampaignStatus::Running, None)
+        .await
+        .unwrap();
+    let none = StatusUpdate::default();
+    // 0: sent, 1: sending, 2: queued, 3..5: pending
+    for (i, path) in [
+        &[
+            MessageStatus::Queued,
+            MessageStatus::Sending,
+            MessageStatus::Sent,
+        ][..],
+        &[MessageStatus::Queued, MessageStatus::Sending][..],
+        &[MessageStatus::Queued][..],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for s in *path {
+            store
+                .set_message_status(a, batch[i].id, *s, &none)
+                .await
+                .unwrap();
+        }
+    }
+    let c2 = store
+        .set_campaign_status(a, c, CampaignStatus::Cancelled, None)
+        .await
+        .unwrap();
+    assert_eq!(c2.status, CampaignStatus::Cancelled);
+    assert!(c2.finished_at.is_some());
+    let k = c2.counts;
+    assert_eq!(
+        (k.pending, k.queued, k.sending, k.sent, k.cancelled),
+        (0, 0, 1, 1, 4)
+    );
+    let statuses: Vec<_> = store
+        .list_messages(
+            a,
+            c,
+            &MessageFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.status)
+        .collect();
+    use MessageStatus::*;
+    assert_eq!(
+        statuses,
+        vec![Sent, Sending, Cancelled, Cancelled, Cancelled, Cancelled]
+    );
+}
+
+pub async fn concurrent_status_changes_apply_once(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let c = campaign(&store, a, acc).await;
+    let batch = messages(1, MessageStatus::Pending);
+    store.insert_messages(a, c, &batch).await.unwrap();
+    let id = batch[0].id;
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .set_message_status(a, id, MessageStatus::Queued, &StatusUpdate::default())
+                .await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(StoreError::Transition(_)) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one pending -> queued succeeds");
+    let k = store.get_campaign(a, c).await.unwrap().counts;
+    assert_eq!((k.pending, k.queued), (0, 1));
+
+    let mut tasks = Vec::new();
+    for to in [
+        CampaignStatus::Scheduled,
+        CampaignStatus::Cancelled,
+        CampaignStatus::Failed,
+        CampaignStatus::Scheduled,
+    ] {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.set_campaign_status(a, c, to, None).await
+        }));
+    }
+    for t in tasks {
+        let _ = t.await.unwrap();
+    }
+    let final_status = store.get_campaign(a, c).await.unwrap().status;
+    assert!(matches!(
+        final_status,
+        CampaignStatus::Cancelled | CampaignStatus::Failed | CampaignStatus::Scheduled
+    ));
+}
+
+pub async fn provider_message_ids_are_unique_per_account(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let c = campaign(&store, a, acc).await;
+    let batch = messages(2, MessageStatus::Pending);
+    store.insert_messages(a, c, &batch).await.unwrap();
+    let with_id = StatusUpdate {
+        provider_message_id: Some("same".into()),
+        ..Default::default()
+    };
+    for m in &batch {
+        for s in [MessageStatus::Queued, MessageStatus::Sending] {
+            store
+                .set_message_status(a, m.id, s, &StatusUpdate::default())
+                .await
+                .unwrap();
+        }
+    }
+    store
+        .set_message_status(a, batch[0].id, MessageStatus::Sent, &with_id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .set_message_status(a, batch[1].id, MessageStatus::Sent, &with_id)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.get_message(a, batch[1].id).await.unwrap().status,
+        MessageStatus::Sending
+    );
+    let _ = TemplateId::new();
+}

@@ -1,0 +1,1004 @@
+//! The SQL both backends share. SQLite and PostgreSQL understand the same statements here (`$n` parameters,
+//! `RETURNING`, no `FOR UPDATE`), so the [`Store`](crate::Store) implementation is written once, in the
+//! `sql_store!` macro, and instantiated per backend; only connecting and migrating differ.
+//!
+//! Status changes use compare-and-set (`UPDATE … WHERE status = $old`) rather than `SELECT … FOR UPDATE`: it is
+//! portable, and on SQLite a transaction that writes first never has to upgrade a read lock.
+
+use crate::StoreError;
+use chrono::{DateTime, Utc};
+use pregon_core::account::{AccountSettings, Credentials};
+use pregon_core::campaign::{Account, App, Campaign, Counts, StoredTemplate};
+use pregon_core::message::{Message, Rejection};
+use pregon_core::template::TemplateParams;
+use pregon_core::{CampaignStatus, MessageStatus};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+/// Rows per multi-row INSERT: under both backends' bind-parameter limits with 12 columns.
+pub(crate) const INSERT_CHUNK: usize = 1000;
+
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, app_id, name, provider, sender, credentials, rate_per_second, \
+     concurrency, daily_cap, base_url, created_at, updated_at";
+pub(crate) const TEMPLATE_COLUMNS: &str =
+    "id, app_id, account_id, name, language, status, definition, created_at, updated_at";
+pub(crate) const CAMPAIGN_COLUMNS: &str = "id, app_id, account_id, name, status, template_name, language, \
+     scheduled_at, started_at, finished_at, pause_reason, failure_reason, created_at, n_rows, n_accepted, n_rejected, \
+     n_pending, n_queued, n_sending, n_sent, n_delivered, n_read, n_failed, n_cancelled, n_suppressed";
+pub(crate) const MESSAGE_COLUMNS: &str = "id, app_id, campaign_id, account_id, row_number, phone, template_name, \
+     language, params, rendered_text, flag, status, provider_message_id, error_code, error_message, attempts, \
+     created_at, updated_at, sent_at, delivered_at, read_at, failed_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AppRow {
+    id: Uuid,
+    name: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<AppRow> for App {
+    fn from(r: AppRow) -> Self {
+        App {
+            id: r.id.into(),
+            name: r.name,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    id: Uuid,
+    app_id: Uuid,
+    name: String,
+    provider: String,
+    sender: String,
+    credentials: String,
+    rate_per_second: i64,
+    concurrency: i64,
+    daily_cap: Option<i64>,
+    base_url: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn to_u32(what: &str, v: i64) -> Result<u32, StoreError> {
+    u32::try_from(v).map_err(|e| corrupt(what, e))
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+    fn try_from(r: AccountRow) -> Result<Self, StoreError> {
+        Ok(Account {
+            id: r.id.into(),
+            app_id: r.app_id.into(),
+            settings: AccountSettings {
+                name: r.name,
+                provider: r
+                    .provider
+                    .parse()
+                    .map_err(|e| corrupt("accounts.provider", e))?,
+                sender: r.sender,
+                rate_per_second: to_u32("accounts.rate_per_second", r.rate_per_second)?,
+                concurrency: to_u32("accounts.concurrency", r.concurrency)?,
+                daily_cap: r
+                    .daily_cap
+                    .map(|c| to_u32("accounts.daily_cap", c))
+                    .transpose()?,
+                base_url: r.base_url,
+            },
+            credentials: Credentials::from_json(&r.credentials)
+                .map_err(|e| corrupt("accounts.credentials", e))?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TemplateRow {
+    id: Uuid,
+    app_id: Uuid,
+    account_id: Uuid,
+    name: String,
+    language: String,
+    status: String,
+    definition: Json<serde_json::Value>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<TemplateRow> for StoredTemplate {
+    fn from(r: TemplateRow) -> Self {
+        StoredTemplate {
+            id: r.id.into(),
+            app_id: r.app_id.into(),
+            account_id: r.account_id.into(),
+            name: r.name,
+            language: r.language,
+            status: r.status,
+            definition: r.definition.0,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CampaignRow {
+    id: Uuid,
+    app_id: Uuid,
+    account_id: Uuid,
+    name: String,
+    status: String,
+    template_name: Option<String>,
+    language: Option<String>,
+    scheduled_at: Option<DateTime<Utc>>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    pause_reason: Option<String>,
+    failure_reason: Option<String>,
+    created_at: DateTime<Utc>,
+    n_rows: i64,
+    n_accepted: i64,
+    n_rejected: i64,
+    n_pending: i64,
+    n_queued: i64,
+    n_sending: i64,
+    n_sent: i64,
+    n_delivered: i64,
+    n_read: i64,
+    n_failed: i64,
+    n_cancelled: i64,
+    n_suppressed: i64,
+}
+
+impl TryFrom<CampaignRow> for Campaign {
+    type Error = StoreError;
+    fn try_from(r: CampaignRow) -> Result<Self, StoreError> {
+        Ok(Campaign {
+            id: r.id.into(),
+            app_id: r.app_id.into(),
+            account_id: r.account_id.into(),
+            name: r.name,
+            status: r
+                .status
+                .parse()
+                .map_err(|e| corrupt("campaigns.status", e))?,
+            template_name: r.template_name,
+            language: r.language,
+            scheduled_at: r.scheduled_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            pause_reason: r.pause_reason,
+            failure_reason: r.failure_reason,
+            counts: Counts {
+                rows: to_u64(r.n_rows),
+                accepted: to_u64(r.n_accepted),
+                rejected: to_u64(r.n_rejected),
+                pending: to_u64(r.n_pending),
+                queued: to_u64(r.n_queued),
+                sending: to_u64(r.n_sending),
+                sent: to_u64(r.n_sent),
+                delivered: to_u64(r.n_delivered),
+                read: to_u64(r.n_read),
+                failed: to_u64(r.n_failed),
+                cancelled: to_u64(r.n_cancelled),
+                suppressed: to_u64(r.n_suppressed),
+            },
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    id: Uuid,
+    app_id: Uuid,
+    campaign_id: Option<Uuid>,
+    account_id: Uuid,
+    row_number: Option<i64>,
+    phone: String,
+    template_name: String,
+    language: String,
+    params: Json<TemplateParams>,
+    rendered_text: Option<String>,
+    flag: Option<String>,
+    status: String,
+    provider_message_id: Option<String>,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    attempts: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    sent_at: Option<DateTime<Utc>>,
+    delivered_at: Option<DateTime<Utc>>,
+    read_at: Option<DateTime<Utc>>,
+    failed_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+    fn try_from(r: MessageRow) -> Result<Self, StoreError> {
+        Ok(Message {
+            id: r.id.into(),
+            app_id: r.app_id.into(),
+            campaign_id: r.campaign_id.map(Into::into),
+            account_id: r.account_id.into(),
+            row_number: r.row_number.map(to_u64),
+            phone: r.phone,
+            template_name: r.template_name,
+            language: r.language,
+            params: r.params.0,
+            rendered_text: r.rendered_text,
+            flag: r.flag,
+            status: r
+                .status
+                .parse()
+                .map_err(|e| corrupt("messages.status", e))?,
+            provider_message_id: r.provider_message_id,
+            error_code: r.error_code,
+            error_message: r.error_message,
+            attempts: to_u32("messages.attempts", r.attempts)?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            sent_at: r.sent_at,
+            delivered_at: r.delivered_at,
+            read_at: r.read_at,
+            failed_at: r.failed_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RejectionRow {
+    row_number: i64,
+    column_name: Option<String>,
+    code: String,
+    message: String,
+}
+
+impl From<RejectionRow> for Rejection {
+    fn from(r: RejectionRow) -> Self {
+        Rejection {
+            row_number: to_u64(r.row_number),
+            column: r.column_name,
+            code: r.code,
+            message: r.message,
+        }
+    }
+}
+
+/// The counter column of a message status (`rejected` rows have their own counter).
+pub(crate) fn counter_column(status: MessageStatus) -> &'static str {
+    match status {
+        MessageStatus::Pending => "n_pending",
+        MessageStatus::Queued => "n_queued",
+        MessageStatus::Sending => "n_sending",
+        MessageStatus::Sent => "n_sent",
+        MessageStatus::Delivered => "n_delivered",
+        MessageStatus::Read => "n_read",
+        MessageStatus::Failed => "n_failed",
+        MessageStatus::Rejected => "n_rejected",
+        MessageStatus::Suppressed => "n_suppressed",
+        MessageStatus::Cancelled => "n_cancelled",
+    }
+}
+
+/// The `SET` clause a campaign status change adds besides the status itself. `$3` is now, `$5` the reason (bound only
+/// when [`campaign_status_takes_reason`] says so: PostgreSQL refuses parameters a statement does not use).
+pub(crate) fn campaign_status_effects(to: CampaignStatus) -> &'static str {
+    match to {
+        CampaignStatus::Running => {
+            "started_at = COALESCE(started_at, $3), pause_reason = NULL, finished_at = NULL"
+        }
+        CampaignStatus::Paused => "pause_reason = $5",
+        CampaignStatus::Scheduled | CampaignStatus::Ingesting => "pause_reason = NULL",
+        CampaignStatus::Completed | CampaignStatus::Cancelled => {
+            "finished_at = $3, pause_reason = NULL"
+        }
+        CampaignStatus::Failed => "finished_at = $3, failure_reason = $5",
+    }
+}
+
+/// Whether [`campaign_status_effects`] of `to` stores a reason.
+pub(crate) fn campaign_status_takes_reason(to: CampaignStatus) -> bool {
+    matches!(to, CampaignStatus::Paused | CampaignStatus::Failed)
+}
+
+/// The `SET` clause a message status change adds: the timestamp of the new status, and the send attempt counter.
+pub(crate) fn message_status_effects(to: MessageStatus) -> &'static str {
+    match to {
+        MessageStatus::Sending => ", attempts = attempts + 1",
+        MessageStatus::Sent => ", sent_at = COALESCE(sent_at, $3)",
+        MessageStatus::Delivered => {
+            ", sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3)"
+        }
+        // A read message was delivered, even when the provider's `delivered` event comes late or never.
+        MessageStatus::Read => {
+            ", sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3), read_at = COALESCE(read_at, $3)"
+        }
+        MessageStatus::Failed => ", failed_at = $3",
+        // A retry clears the previous failure.
+        MessageStatus::Queued => ", failed_at = NULL",
+        _ => "",
+    }
+}
+
+pub(crate) fn unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+pub(crate) fn foreign_key_violation(e: &sqlx::Error) -> bool {
+    // SQLite reports an `ON DELETE RESTRICT` as SQLITE_CONSTRAINT_TRIGGER (1811), which sqlx does not classify.
+    matches!(e, sqlx::Error::Database(d)
+        if d.is_foreign_key_violation() || d.message().contains("FOREIGN KEY constraint failed"))
+}
+
+/// The current time at the precision both backends keep (PostgreSQL stores microseconds), so a value written and
+/// read back compares equal.
+pub(crate) fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
+/// How many times a compare-and-set status change is retried when another writer got there first.
+pub(crate) const CAS_ATTEMPTS: usize = 8;
+
+/// Implements [`Store`](crate::Store) for `$store`, a struct with a `pool: sqlx::Pool<$db>` field.
+macro_rules! sql_store {
+    ($store:ty, $db:ty, $backend:expr) => {
+        use $crate::sql::*;
+        use $crate::{Backend, CampaignFilter, MessageFilter, StoreError};
+        use pregon_core::account::{AccountSettings, Credentials};
+        use pregon_core::campaign::{Account, App, Campaign, NewCampaign, StoredTemplate};
+        use pregon_core::message::{Message, NewMessage, Rejection, StatusUpdate};
+        use pregon_core::template::Template;
+        use pregon_core::{AccountId, AppId, CampaignId, CampaignStatus, MessageId, MessageStatus, TemplateId};
+        use sqlx::types::Json;
+        use sqlx::{AssertSqlSafe, QueryBuilder};
+
+        impl $store {
+            async fn fetch_campaign(&self, app: AppId, id: CampaignId) -> Result<Campaign, StoreError> {
+                let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE app_id = $1 AND id = $2");
+                sqlx::query_as::<_, CampaignRow>(AssertSqlSafe(sql))
+                    .bind(app.0)
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?
+                    .try_into()
+            }
+
+            async fn fetch_message(&self, app: AppId, id: MessageId) -> Result<Message, StoreError> {
+                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = $1 AND id = $2");
+                sqlx::query_as::<_, MessageRow>(AssertSqlSafe(sql))
+                    .bind(app.0)
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?
+                    .try_into()
+            }
+
+            async fn write_account(
+                &self,
+                app: AppId,
+                id: AccountId,
+                settings: &AccountSettings,
+                credentials: &Credentials,
+                create: bool,
+            ) -> Result<Account, StoreError> {
+                let now = now();
+                let sql = if create {
+                    "INSERT INTO accounts (id, app_id, name, provider, sender, credentials, rate_per_second, \
+                     concurrency, daily_cap, base_url, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)"
+                } else {
+                    "UPDATE accounts SET name = $3, provider = $4, sender = $5, credentials = $6, \
+                     rate_per_second = $7, concurrency = $8, daily_cap = $9, base_url = $10, updated_at = $11 \
+                     WHERE id = $1 AND app_id = $2"
+                };
+                let result = sqlx::query(sql)
+                    .bind(id.0)
+                    .bind(app.0)
+                    .bind(&settings.name)
+                    .bind(settings.provider.as_str())
+                    .bind(&settings.sender)
+                    .bind(credentials.to_json())
+                    .bind(i64::from(settings.rate_per_second))
+                    .bind(i64::from(settings.concurrency))
+                    .bind(settings.daily_cap.map(i64::from))
+                    .bind(settings.base_url.as_deref())
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await;
+                match result {
+                    Err(e) if unique_violation(&e) => {
+                        Err(StoreError::Conflict(format!("an account named `{}` already exists", settings.name)))
+                    }
+                    Err(e) => Err(e.into()),
+                    Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound),
+                    Ok(_) => self.get_account_inner(app, id).await,
+                }
+            }
+
+            async fn get_account_inner(&self, app: AppId, id: AccountId) -> Result<Account, StoreError> {
+                let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE app_id = $1 AND id = $2");
+                sqlx::query_as::<_, AccountRow>(AssertSqlSafe(sql))
+                    .bind(app.0)
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?
+                    .try_into()
+            }
+
+            async fn template_row(
+                &self,
+                app: AppId,
+                account: AccountId,
+                id: TemplateId,
+            ) -> Result<StoredTemplate, StoreError> {
+                let sql = format!(
+                    "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE app_id = $1 AND account_id = $2 AND id = $3"
+                );
+                sqlx::query_as::<_, TemplateRow>(AssertSqlSafe(sql))
+                    .bind(app.0)
+                    .bind(account.0)
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(Into::into)
+                    .ok_or(StoreError::NotFound)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::Store for $store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn create_app(&self, name: &str, token_hash: &str) -> Result<App, StoreError> {
+                let now = now();
+                let id = AppId::new();
+                let mut tx = self.pool.begin().await?;
+                let inserted = sqlx::query("INSERT INTO apps (id, name, created_at) VALUES ($1, $2, $3)")
+                    .bind(id.0)
+                    .bind(name)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await;
+                match inserted {
+                    Err(e) if unique_violation(&e) => {
+                        return Err(StoreError::Conflict(format!("an app named `{name}` already exists")));
+                    }
+                    other => other?,
+                };
+                sqlx::query("INSERT INTO app_tokens (token_hash, app_id, created_at) VALUES ($1, $2, $3)")
+                    .bind(token_hash)
+                    .bind(id.0)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(App { id, name: name.to_owned(), created_at: now })
+            }
+
+            async fn app_by_token_hash(&self, token_hash: &str) -> Result<Option<App>, StoreError> {
+                let row = sqlx::query_as::<_, AppRow>(
+                    "SELECT apps.id, apps.name, apps.created_at FROM app_tokens \
+                     JOIN apps ON apps.id = app_tokens.app_id WHERE app_tokens.token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn count_apps(&self) -> Result<u64, StoreError> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM apps").fetch_one(&self.pool).await?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn create_account(
+                &self,
+                app: AppId,
+                settings: &AccountSettings,
+                credentials: &Credentials,
+            ) -> Result<Account, StoreError> {
+                self.write_account(app, AccountId::new(), settings, credentials, true).await
+            }
+
+            async fn get_account(&self, app: AppId, id: AccountId) -> Result<Account, StoreError> {
+                self.get_account_inner(app, id).await
+            }
+
+            async fn list_accounts(&self, app: AppId) -> Result<Vec<Account>, StoreError> {
+                let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE app_id = $1 ORDER BY id");
+                sqlx::query_as::<_, AccountRow>(AssertSqlSafe(sql))
+                    .bind(app.0)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
+            async fn update_account(
+                &self,
+                app: AppId,
+                id: AccountId,
+                settings: &AccountSettings,
+                credentials: &Credentials,
+            ) -> Result<Account, StoreError> {
+                self.write_account(app, id, settings, credentials, false).await
+            }
+
+            async fn delete_account(&self, app: AppId, id: AccountId) -> Result<(), StoreError> {
+                let result = sqlx::query("DELETE FROM accounts WHERE app_id = $1 AND id = $2")
+                    .bind(app.0)
+                    .bind(id.0)
+                    .execute(&self.pool)
+                    .await;
+                match result {
+                    Err(e) if foreign_key_violation(&e) => {
+                        Err(StoreError::Conflict("the account has campaigns or messages; it cannot be deleted".into()))
+                    }
+                    Err(e) => Err(e.into()),
+                    Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound),
+                    Ok(_) => Ok(()),
+                }
+            }
+
+            async fn create_template(
+                &self,
+                app: AppId,
+                account: AccountId,
+                template: &Template,
+                definition: &serde_json::Value,
+            ) -> Result<StoredTemplate, StoreError> {
+                // The account must be the app's own: checked in the INSERT itself.
+                let now = now();
+                let id = TemplateId::new();
+                let result = sqlx::query(
+                    "INSERT INTO templates (id, app_id, account_id, name, language, status, definition, created_at, updated_at) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $8 FROM accounts WHERE id = $3 AND app_id = $2",
+                )
+                .bind(id.0)
+                .bind(app.0)
+                .bind(account.0)
+                .bind(&template.name)
+                .bind(&template.language)
+                .bind(&template.status)
+                .bind(Json(definition))
+                .bind(now)
+                .execute(&self.pool)
+                .await;
+                match result {
+                    Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
+                        "the account already has a template `{}` in `{}`",
+                        template.name, template.language
+                    ))),
+                    Err(e) => Err(e.into()),
+                    Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound),
+                    Ok(_) => self.template_row(app, account, id).await,
+                }
+            }
+
+            async fn update_template(
+                &self,
+                app: AppId,
+                account: AccountId,
+                id: TemplateId,
+                template: &Template,
+                definition: &serde_json::Value,
+            ) -> Result<StoredTemplate, StoreError> {
+                let result = sqlx::query(
+                    "UPDATE templates SET name = $4, language = $5, status = $6, definition = $7, updated_at = $8 \
+                     WHERE app_id = $1 AND account_id = $2 AND id = $3",
+                )
+                .bind(app.0)
+                .bind(account.0)
+                .bind(id.0)
+                .bind(&template.name)
+                .bind(&template.language)
+                .bind(&template.status)
+                .bind(Json(definition))
+                .bind(now())
+                .execute(&self.pool)
+                .await;
+                match result {
+                    Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
+                        "the account already has a template `{}` in `{}`",
+                        template.name, template.language
+                    ))),
+                    Err(e) => Err(e.into()),
+                    Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound),
+                    Ok(_) => self.template_row(app, account, id).await,
+                }
+            }
+
+            async fn get_template(
+                &self,
+                app: AppId,
+                account: AccountId,
+                id: TemplateId,
+            ) -> Result<StoredTemplate, StoreError> {
+                self.template_row(app, account, id).await
+            }
+
+            async fn find_template(
+                &self,
+                app: AppId,
+                account: AccountId,
+                name: &str,
+                language: &str,
+            ) -> Result<Option<StoredTemplate>, StoreError> {
+                let sql = format!(
+                    "SELECT {TEMPLATE_COLUMNS} FROM templates \
+                     WHERE app_id = $1 AND account_id = $2 AND name = $3 AND language = $4"
+                );
+                let row = sqlx::query_as::<_, TemplateRow>(AssertSqlSafe(sql))
+                    .bind(app.0)
+                    .bind(account.0)
+                    .bind(name)
+                    .bind(language)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn list_templates(&self, app: AppId, account: AccountId) -> Result<Vec<StoredTemplate>, StoreError> {
+                let sql = format!(
+                    "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE app_id = $1 AND account_id = $2 \
+                     ORDER BY name, language"
+                );
+                let rows = sqlx::query_as::<_, TemplateRow>(AssertSqlSafe(sql))
+                    .bind(app.0)
+                    .bind(account.0)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn delete_template(&self, app: AppId, account: AccountId, id: TemplateId) -> Result<(), StoreError> {
+                let r = sqlx::query("DELETE FROM templates WHERE app_id = $1 AND account_id = $2 AND id = $3")
+                    .bind(app.0)
+                    .bind(account.0)
+                    .bind(id.0)
+                    .execute(&self.pool)
+                    .await?;
+                if r.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn create_campaign(&self, app: AppId, new: &NewCampaign) -> Result<Campaign, StoreError> {
+                let id = CampaignId::new();
+                let now = now();
+                let r = sqlx::query(
+                    "INSERT INTO campaigns (id, app_id, account_id, name, status, template_name, language, \
+                     scheduled_at, created_at, updated_at) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9 FROM accounts WHERE id = $3 AND app_id = $2",
+                )
+                .bind(id.0)
+                .bind(app.0)
+                .bind(new.account_id.0)
+                .bind(&new.name)
+                .bind(CampaignStatus::Ingesting.as_str())
+                .bind(new.template_name.as_deref())
+                .bind(new.language.as_deref())
+                .bind(new.scheduled_at)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                self.fetch_campaign(app, id).await
+            }
+
+            async fn get_campaign(&self, app: AppId, id: CampaignId) -> Result<Campaign, StoreError> {
+                self.fetch_campaign(app, id).await
+            }
+
+            async fn list_campaigns(&self, app: AppId, filter: &CampaignFilter) -> Result<Vec<Campaign>, StoreError> {
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE app_id = "));
+                q.push_bind(app.0);
+                if let Some(status) = filter.status {
+                    q.push(" AND status = ").push_bind(status.as_str());
+                }
+                if let Some(account) = filter.account_id {
+                    q.push(" AND account_id = ").push_bind(account.0);
+                }
+                if let Some(before) = filter.before {
+                    q.push(" AND id < ").push_bind(before.0);
+                }
+                q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(filter.limit.max(1)));
+                q.build_query_as::<CampaignRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
+            async fn set_campaign_status(
+                &self,
+                app: AppId,
+                id: CampaignId,
+                to: CampaignStatus,
+                reason: Option<&str>,
+            ) -> Result<Campaign, StoreError> {
+                for _ in 0..CAS_ATTEMPTS {
+                    let current = self.fetch_campaign(app, id).await?;
+                    current.status.transition(to)?;
+                    let now = now();
+                    let mut tx = self.pool.begin().await?;
+                    let sql = format!(
+                        "UPDATE campaigns SET status = $1, updated_at = $3, {} WHERE id = $2 AND status = $4",
+                        campaign_status_effects(to)
+                    );
+                    let mut query = sqlx::query(AssertSqlSafe(sql))
+                        .bind(to.as_str())
+                        .bind(id.0)
+                        .bind(now)
+                        .bind(current.status.as_str());
+                    if campaign_status_takes_reason(to) {
+                        query = query.bind(reason);
+                    }
+                    let r = query.execute(&mut *tx).await?;
+                    if r.rows_affected() == 0 {
+                        continue; // another writer changed it first: read again and re-check the move
+                    }
+                    if to == CampaignStatus::Cancelled {
+                        // Every message not yet handed to the provider is cancelled with the campaign.
+                        sqlx::query(
+                            "UPDATE messages SET status = 'cancelled', updated_at = $2 \
+                             WHERE campaign_id = $1 AND status IN ('pending', 'queued')",
+                        )
+                        .bind(id.0)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        sqlx::query(
+                            "UPDATE campaigns SET n_cancelled = n_cancelled + n_pending + n_queued, \
+                             n_pending = 0, n_queued = 0 WHERE id = $1",
+                        )
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    return self.fetch_campaign(app, id).await;
+                }
+                Err(StoreError::Conflict("the campaign is changing too fast; try again".into()))
+            }
+
+            async fn insert_messages(
+                &self,
+                app: AppId,
+                campaign: CampaignId,
+                messages: &[NewMessage],
+            ) -> Result<(), StoreError> {
+                if let Some(bad) = messages.iter().find(|m| !m.status.is_initial() || m.status == MessageStatus::Rejected) {
+                    return Err(StoreError::Transition(pregon_core::TransitionError {
+                        kind: "message",
+                        from: "new",
+                        to: bad.status.as_str(),
+                    }));
+                }
+                let now = now();
+                let total = i64::try_from(messages.len()).unwrap_or(i64::MAX);
+                let suppressed = i64::try_from(messages.iter().filter(|m| m.status == MessageStatus::Suppressed).count())
+                    .unwrap_or(0);
+                let mut tx = self.pool.begin().await?;
+                // Counting first also proves the campaign is the app's, and takes the write lock at once.
+                let account: Option<uuid::Uuid> = sqlx::query_scalar(
+                    "UPDATE campaigns SET n_rows = n_rows + $3, n_accepted = n_accepted + $3, \
+                     n_pending = n_pending + $4, n_suppressed = n_suppressed + $5, updated_at = $6 \
+                     WHERE app_id = $1 AND id = $2 RETURNING account_id",
+                )
+                .bind(app.0)
+                .bind(campaign.0)
+                .bind(total)
+                .bind(total - suppressed)
+                .bind(suppressed)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let account = account.ok_or(StoreError::NotFound)?;
+                for chunk in messages.chunks(INSERT_CHUNK) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO messages (id, app_id, campaign_id, account_id, row_number, phone, template_name, \
+                         language, params, rendered_text, flag, status, created_at, updated_at) ",
+                    );
+                    q.push_values(chunk, |mut b, m| {
+                        b.push_bind(m.id.0)
+                            .push_bind(app.0)
+                            .push_bind(campaign.0)
+                            .push_bind(account)
+                            .push_bind(m.row_number.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+                            .push_bind(m.phone.as_str())
+                            .push_bind(m.template_name.as_str())
+                            .push_bind(m.language.as_str())
+                            .push_bind(Json(&m.params))
+                            .push_bind(m.rendered_text.as_deref())
+                            .push_bind(m.flag.as_deref())
+                            .push_bind(m.status.as_str())
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn insert_rejections(
+                &self,
+                app: AppId,
+                campaign: CampaignId,
+                rows: &[Rejection],
+            ) -> Result<(), StoreError> {
+                let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                let mut tx = self.pool.begin().await?;
+                let r = sqlx::query(
+                    "UPDATE campaigns SET n_rows = n_rows + $3, n_rejected = n_rejected + $3, updated_at = $4 \
+                     WHERE app_id = $1 AND id = $2",
+                )
+                .bind(app.0)
+                .bind(campaign.0)
+                .bind(total)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                for chunk in rows.chunks(INSERT_CHUNK) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO rejections (campaign_id, row_number, column_name, code, message) ",
+                    );
+                    q.push_values(chunk, |mut b, row| {
+                        b.push_bind(campaign.0)
+                            .push_bind(i64::try_from(row.row_number).unwrap_or(i64::MAX))
+                            .push_bind(row.column.as_deref())
+                            .push_bind(row.code.as_str())
+                            .push_bind(row.message.as_str());
+                    });
+                    match q.build().execute(&mut *tx).await {
+                        Err(e) if unique_violation(&e) => {
+                            return Err(StoreError::Conflict("a row of this campaign is already rejected".into()));
+                        }
+                        other => other?,
+                    };
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_message(&self, app: AppId, id: MessageId) -> Result<Message, StoreError> {
+                self.fetch_message(app, id).await
+            }
+
+            async fn list_messages(
+                &self,
+                app: AppId,
+                campaign: CampaignId,
+                filter: &MessageFilter,
+            ) -> Result<Vec<Message>, StoreError> {
+                let mut q = QueryBuilder::<$db>::new(format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = "));
+                q.push_bind(app.0).push(" AND campaign_id = ").push_bind(campaign.0);
+                if let Some(status) = filter.status {
+                    q.push(" AND status = ").push_bind(status.as_str());
+                }
+                if let Some(after) = filter.after {
+                    q.push(" AND id > ").push_bind(after.0);
+                }
+                q.push(" ORDER BY id LIMIT ").push_bind(i64::from(filter.limit.max(1)));
+                q.build_query_as::<MessageRow>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+            }
+
+            async fn list_rejections(
+                &self,
+                app: AppId,
+                campaign: CampaignId,
+                after_row: Option<u64>,
+                limit: u32,
+            ) -> Result<Vec<Rejection>, StoreError> {
+                let rows = sqlx::query_as::<_, RejectionRow>(
+                    "SELECT r.row_number, r.column_name, r.code, r.message FROM rejections r \
+                     JOIN campaigns c ON c.id = r.campaign_id \
+                     WHERE c.app_id = $1 AND r.campaign_id = $2 AND r.row_number > $3 \
+                     ORDER BY r.row_number LIMIT $4",
+                )
+                .bind(app.0)
+                .bind(campaign.0)
+                .bind(after_row.map(|n| i64::try_from(n).unwrap_or(i64::MAX)).unwrap_or(0))
+                .bind(i64::from(limit.max(1)))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn set_message_status(
+                &self,
+                app: AppId,
+                id: MessageId,
+                to: MessageStatus,
+                update: &StatusUpdate,
+            ) -> Result<Message, StoreError> {
+                for _ in 0..CAS_ATTEMPTS {
+                    let current = self.fetch_message(app, id).await?;
+                    current.status.transition(to)?;
+                    let (error_code, error_message) = if to == MessageStatus::Failed {
+                        (update.error_code.as_deref(), update.error_message.as_deref())
+                    } else {
+                        (None, None)
+                    };
+                    let mut tx = self.pool.begin().await?;
+                    let sql = format!(
+                        "UPDATE messages SET status = $1, updated_at = $3, \
+                         provider_message_id = COALESCE($5, provider_message_id), \
+                         error_code = $6, error_message = $7{} \
+                         WHERE id = $2 AND status = $4",
+                        message_status_effects(to)
+                    );
+                    let r = sqlx::query(AssertSqlSafe(sql))
+                        .bind(to.as_str())
+                        .bind(id.0)
+                        .bind(now())
+                        .bind(current.status.as_str())
+                        .bind(update.provider_message_id.as_deref())
+                        .bind(error_code)
+                        .bind(error_message)
+                        .execute(&mut *tx)
+                        .await;
+                    let r = match r {
+                        Err(e) if unique_violation(&e) => {
+                            return Err(StoreError::Conflict(
+                                "another message of this account has the same provider message id".into(),
+                            ));
+                        }
+                        other => other?,
+                    };
+                    if r.rows_affected() == 0 {
+                        continue;
+                    }
+                    if let Some(campaign) = current.campaign_id {
+                        let sql = format!(
+                            "UPDATE campaigns SET {from} = {from} - 1, {to} = {to} + 1 WHERE id = $1",
+                            from = counter_column(current.status),
+                            to = counter_column(to)
+                        );
+                        sqlx::query(AssertSqlSafe(sql)).bind(campaign.0).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    return self.fetch_message(app, id).await;
+                }
+                Err(StoreError::Conflict("the message is changing too fast; try again".into()))
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store;

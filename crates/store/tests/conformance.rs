@@ -1,0 +1,9 @@
+//! The store conformance suite, once per backend: `sqlite::…` and `postgres::…` in the test output.
+
+mod sqlite {
+    pregon_store::conformance_suite!(pregon_store::Backend::Sqlite);
+}
+
+mod postgres {
+    pregon_store::conformance_suite!(pregon_store::Backend::Postgres);
+}
