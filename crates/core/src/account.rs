@@ -147,6 +147,11 @@ impl Credentials {
         self.0.get(key).map(String::as_str)
     }
 
+    /// The key/value pairs, to merge a change into.
+    pub fn into_map(self) -> BTreeMap<String, String> {
+        self.0
+    }
+
     /// The names of the credentials present (safe to show).
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)

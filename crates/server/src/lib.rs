@@ -1,1 +1,15 @@
-//! placeholder
+//! The `pregon` service: configuration, command line, HTTP API. The binary is a thin `main` over [`cli::run`];
+//! tests start the same router in-process through the testkit.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod state;
+
+/// Install rustls's `ring` provider once per process (reqwest is built without one, to keep aws-lc out of the
+/// build). Safe to call more than once.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,1 +1,5 @@
-fn main() {}
+//! `pregon`: see `pregon --help`.
+
+fn main() -> std::process::ExitCode {
+    pregon::cli::run()
+}

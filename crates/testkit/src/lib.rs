@@ -1,1 +1,146 @@
-//! placeholder
+//! Test-only: start Pregon in-process on port 0 against a fresh database, and talk to it over real HTTP.
+//!
+//! ```ignore
+//! let app = TestApp::spawn(Backend::Postgres).await;
+//! let r = app.get("/v1/accounts").send().await?;
+//! ```
+
+#![allow(clippy::unwrap_used)]
+
+use pregon::config::Config;
+use pregon::state::AppState;
+use pregon_store::DynStore;
+use pregon_store::testing::TestDatabase;
+use std::sync::Arc;
+
+pub use pregon_core::campaign::App;
+pub use pregon_store::Backend;
+pub use reqwest;
+
+/// A running Pregon with its own database and one app (tenant) whose token the client uses.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The first app.
+    pub app: App,
+    /// Its token.
+    pub token: String,
+    /// Direct access to the database, to arrange what the API cannot (yet) create.
+    pub store: DynStore,
+    /// A plain HTTP client.
+    pub client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    // Declared last: the server stops before its database is dropped.
+    _db: TestDatabase,
+}
+
+impl TestApp {
+    /// Start Pregon on `backend` with default settings.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Start Pregon on `backend` with settings adjusted by `configure`.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+        pregon::install_crypto_provider();
+        let db = TestDatabase::new(backend).await;
+        let store = db
+            .store()
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {}: {e}", db.url));
+        let mut config = Config {
+            database_url: db.url.clone(),
+            demo: false,
+            ..Config::default()
+        };
+        configure(&mut config);
+        let (app, token) = pregon::bootstrap::create_app(&store, "acme").await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState {
+            store: store.clone(),
+            config: Arc::new(config),
+        };
+        tokio::spawn(async move {
+            let _ = pregon::http::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        TestApp {
+            base,
+            app,
+            token,
+            store,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            _db: db,
+        }
+    }
+
+    /// Another app (tenant) on the same server, with its token.
+    pub async fn another_app(&self, name: &str) -> (App, String) {
+        pregon::bootstrap::create_app(&self.store, name)
+            .await
+            .unwrap()
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request with this app's token.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.token)
+    }
+
+    /// `GET path` with this app's token.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::GET, path)
+    }
+
+    /// `POST path` with a JSON body and this app's token.
+    pub fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::POST, path).json(body)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The repository's `fixtures/` folder.
+pub fn fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+/// Runs each `async fn name(backend: Backend)` once per backend, as `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::Backend::Sqlite).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::Backend::Postgres).await
+                }
+            )+
+        }
+    };
+}

@@ -1,0 +1,229 @@
+//! Settings: command-line flags, then `PREGON_*` environment variables, then an optional TOML file, then defaults.
+
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Settings as given on the command line or in the environment. Every one also has a key of the same name (without
+/// the `PREGON_` prefix, lower case) in the TOML file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// A TOML file with any of the settings below, e.g. `listen = "0.0.0.0:8080"`. Flags and environment win.
+    #[arg(long, env = "PREGON_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Where data lives: `sqlite://PATH` (the embedded default, `sqlite://./data/pregon.db`, created on first run) or
+    /// `postgres://USER:PASSWORD@HOST/DB` for several processes sharing one database.
+    #[arg(
+        long,
+        env = "PREGON_DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// The address the HTTP server listens on [default: 127.0.0.1:8080].
+    #[arg(long, env = "PREGON_LISTEN", global = true, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Log format [default: human].
+    #[arg(long, env = "PREGON_LOG_FORMAT", global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// What to log, as a tracing filter: `info`, `debug`, `info,pregon=debug` [default: info].
+    #[arg(long, env = "PREGON_LOG", global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+
+    /// Largest JSON request body, in bytes [default: 10485760 (10 MiB)].
+    #[arg(
+        long,
+        env = "PREGON_MAX_BODY_BYTES",
+        global = true,
+        value_name = "BYTES"
+    )]
+    pub max_body_bytes: Option<usize>,
+
+    /// Longest a request may take, in seconds, before it is answered `408 request_timeout` [default: 30].
+    #[arg(
+        long,
+        env = "PREGON_REQUEST_TIMEOUT_SECS",
+        global = true,
+        value_name = "SECS"
+    )]
+    pub request_timeout_secs: Option<u64>,
+
+    /// On an empty embedded (SQLite) database, create a `demo` app with a `sandbox` account and example templates,
+    /// and print its token [default: true].
+    #[arg(long, env = "PREGON_DEMO", global = true, value_name = "BOOL")]
+    pub demo: Option<bool>,
+}
+
+/// The same settings, from the TOML file.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    listen: Option<SocketAddr>,
+    log_format: Option<LogFormat>,
+    log: Option<String>,
+    max_body_bytes: Option<usize>,
+    request_timeout_secs: Option<u64>,
+    demo: Option<bool>,
+}
+
+/// The settings in effect.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Database URL.
+    pub database_url: String,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Log filter.
+    pub log: String,
+    /// Largest JSON body.
+    pub max_body_bytes: usize,
+    /// Request time limit.
+    pub request_timeout: Duration,
+    /// Create the demo app on an empty embedded database.
+    pub demo: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: pregon_store::DEFAULT_DATABASE_URL.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log_format: LogFormat::Human,
+            log: "info".into(),
+            max_body_bytes: 10 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            demo: true,
+        }
+    }
+}
+
+/// A settings file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has an unknown key.
+    #[error("invalid settings file {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: Box<toml::de::Error>,
+    },
+}
+
+impl Config {
+    /// Merge flags/environment over the file over the defaults.
+    pub fn load(args: &ConfigArgs) -> Result<Config, ConfigError> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|source| ConfigError::Parse {
+                    path: path.clone(),
+                    source: Box::new(source),
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let d = Config::default();
+        Ok(Config {
+            database_url: args
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or(d.database_url),
+            listen: args.listen.or(file.listen).unwrap_or(d.listen),
+            log_format: args.log_format.or(file.log_format).unwrap_or(d.log_format),
+            log: args.log.clone().or(file.log).unwrap_or(d.log),
+            max_body_bytes: args
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(d.max_body_bytes),
+            request_timeout: args
+                .request_timeout_secs
+                .or(file.request_timeout_secs)
+                .map(Duration::from_secs)
+                .unwrap_or(d.request_timeout),
+            demo: args.demo.or(file.demo).unwrap_or(d.demo),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn flags_win_over_the_file_which_wins_over_defaults() {
+        let mut file = tempfile_path();
+        writeln!(
+            file.1,
+            "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\ndatabase_url = \"sqlite://x.db\""
+        )
+        .ok();
+        let args = ConfigArgs {
+            config: Some(file.0.clone()),
+            database_url: Some("postgres://p@h/db".into()),
+            ..Default::default()
+        };
+        let c = Config::load(&args).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.database_url, "postgres://p@h/db");
+        assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap_or(c.listen));
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.max_body_bytes, Config::default().max_body_bytes);
+        std::fs::remove_file(&file.0).ok();
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        let mut file = tempfile_path();
+        writeln!(file.1, "lisen = \"0.0.0.0:9000\"").ok();
+        let args = ConfigArgs {
+            config: Some(file.0.clone()),
+            ..Default::default()
+        };
+        let e = Config::load(&args)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("lisen"), "{e}");
+        std::fs::remove_file(&file.0).ok();
+    }
+
+    fn tempfile_path() -> (PathBuf, std::fs::File) {
+        let path =
+            std::env::temp_dir().join(format!("pregon-config-{}.toml", uuid::Uuid::now_v7()));
+        let f = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
+        (path, f)
+    }
+}

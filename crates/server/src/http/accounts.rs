@@ -1,0 +1,275 @@
+//! `/v1/accounts`: provider accounts. Credentials are write-only: responses say which keys are set, never a value.
+
+use super::error::{ApiError, Json, Path, not_found};
+use super::templates::TemplateSummary;
+use crate::auth::Caller;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Extension, Router};
+use pregon_core::account::{AccountError, AccountSettings, Credentials};
+use pregon_core::campaign::Account;
+use pregon_core::{AccountId, AppId, ErrorCode, ProviderKind};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The account routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(list).post(create))
+        .route(
+            "/accounts/{account}",
+            get(show).patch(update).delete(remove),
+        )
+}
+
+/// `POST /v1/accounts`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccount {
+    name: String,
+    provider: String,
+    #[serde(default)]
+    sender: Option<String>,
+    #[serde(default)]
+    credentials: BTreeMap<String, String>,
+    #[serde(default)]
+    rate_per_second: Option<u32>,
+    #[serde(default)]
+    concurrency: Option<u32>,
+    #[serde(default)]
+    daily_cap: Option<u32>,
+    #[serde(default)]
+    base_url: Option<String>,
+}
+
+/// `PATCH /v1/accounts/{id}`: only the fields given change. `credentials` merges: a key set to `null` is removed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccount {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    provider: Option<String>,
+    #[serde(default)]
+    sender: Option<String>,
+    #[serde(default)]
+    credentials: Option<BTreeMap<String, Option<String>>>,
+    #[serde(default)]
+    rate_per_second: Option<u32>,
+    #[serde(default)]
+    concurrency: Option<u32>,
+    #[serde(default, with = "double_option")]
+    daily_cap: Option<Option<u32>>,
+    #[serde(default, with = "double_option")]
+    base_url: Option<Option<String>>,
+}
+
+/// Distinguishes a field set to `null` (clear it) from a missing one (leave it).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// An account as the API shows it.
+#[derive(Serialize)]
+pub struct AccountView {
+    id: AccountId,
+    name: String,
+    provider: ProviderKind,
+    sender: String,
+    rate_per_second: u32,
+    concurrency: u32,
+    daily_cap: Option<u32>,
+    base_url: Option<String>,
+    /// The names of the credentials set; never their values.
+    credentials_set: Vec<String>,
+    templates: Vec<TemplateSummary>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    links: serde_json::Value,
+}
+
+fn account_error(e: AccountError) -> ApiError {
+    let field = match &e {
+        AccountError::MissingCredential { key, .. } => format!("credentials.{key}"),
+        AccountError::UnknownCredential { key, .. } => format!("credentials.{key}"),
+        AccountError::Invalid { field, .. } => (*field).to_owned(),
+    };
+    ApiError::new(ErrorCode::InvalidAccount, e.to_string()).with_details(json!({ "field": field }))
+}
+
+fn parse_provider(s: &str) -> Result<ProviderKind, ApiError> {
+    s.parse()
+        .map_err(|e: pregon_core::account::UnknownProvider| {
+            ApiError::new(ErrorCode::InvalidAccount, e.to_string())
+                .with_details(json!({"field": "provider"}))
+        })
+}
+
+fn check(settings: &AccountSettings, credentials: &Credentials) -> Result<(), ApiError> {
+    settings.validate().map_err(account_error)?;
+    credentials.check(settings.provider).map_err(account_error)
+}
+
+async fn view(state: &AppState, app: AppId, account: Account) -> Result<AccountView, ApiError> {
+    let templates = state.store.list_templates(app, account.id).await?;
+    let id = account.id;
+    let provider = account.settings.provider;
+    Ok(AccountView {
+        id,
+        credentials_set: account.credentials.keys().map(str::to_owned).collect(),
+        templates: templates.iter().map(TemplateSummary::from).collect(),
+        links: json!({
+            "self": format!("/v1/accounts/{id}"),
+            "templates": format!("/v1/accounts/{id}/templates"),
+            "webhook": format!("/webhooks/{provider}/{id}"),
+        }),
+        name: account.settings.name,
+        provider,
+        sender: account.settings.sender,
+        rate_per_second: account.settings.rate_per_second,
+        concurrency: account.settings.concurrency,
+        daily_cap: account.settings.daily_cap,
+        base_url: account.settings.base_url,
+        created_at: account.created_at,
+        updated_at: account.updated_at,
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut data = Vec::new();
+    for account in state.store.list_accounts(app.id).await? {
+        data.push(view(&state, app.id, account).await?);
+    }
+    Ok(Json(json!({ "data": data })))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Json(input): Json<CreateAccount>,
+) -> Result<(StatusCode, Json<AccountView>), ApiError> {
+    let provider = parse_provider(&input.provider)?;
+    let settings = AccountSettings {
+        name: input.name.trim().to_owned(),
+        provider,
+        // The sandbox has no real sender; everything else must say which number sends.
+        sender: input.sender.unwrap_or_else(|| {
+            if provider == ProviderKind::Sandbox {
+                "sandbox".into()
+            } else {
+                String::new()
+            }
+        }),
+        rate_per_second: input
+            .rate_per_second
+            .unwrap_or(AccountSettings::DEFAULT_RATE_PER_SECOND),
+        concurrency: input
+            .concurrency
+            .unwrap_or(AccountSettings::DEFAULT_CONCURRENCY),
+        daily_cap: input.daily_cap,
+        base_url: input.base_url,
+    };
+    let credentials = Credentials::new(input.credentials);
+    check(&settings, &credentials)?;
+    let account = state
+        .store
+        .create_account(app.id, &settings, &credentials)
+        .await?;
+    tracing::info!(account = %account.id, provider = %provider, "account created");
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&state, app.id, account).await?),
+    ))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Path(id): Path<AccountId>,
+) -> Result<Json<AccountView>, ApiError> {
+    let account = state
+        .store
+        .get_account(app.id, id)
+        .await
+        .map_err(not_found("account"))?;
+    Ok(Json(view(&state, app.id, account).await?))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Path(id): Path<AccountId>,
+    Json(input): Json<UpdateAccount>,
+) -> Result<Json<AccountView>, ApiError> {
+    let current = state
+        .store
+        .get_account(app.id, id)
+        .await
+        .map_err(not_found("account"))?;
+    if let Some(p) = input.provider.as_deref() {
+        if parse_provider(p)? != current.settings.provider {
+            return Err(ApiError::new(
+                ErrorCode::InvalidAccount,
+                "an account's provider cannot change; create a new account",
+            )
+            .with_details(json!({"field": "provider"})));
+        }
+    }
+    let mut settings = current.settings.clone();
+    if let Some(v) = input.name {
+        settings.name = v.trim().to_owned();
+    }
+    if let Some(v) = input.sender {
+        settings.sender = v;
+    }
+    if let Some(v) = input.rate_per_second {
+        settings.rate_per_second = v;
+    }
+    if let Some(v) = input.concurrency {
+        settings.concurrency = v;
+    }
+    if let Some(v) = input.daily_cap {
+        settings.daily_cap = v;
+    }
+    if let Some(v) = input.base_url {
+        settings.base_url = v;
+    }
+    let mut credentials = current.credentials.into_map();
+    for (key, value) in input.credentials.unwrap_or_default() {
+        match value {
+            Some(v) => credentials.insert(key, v),
+            None => credentials.remove(&key),
+        };
+    }
+    let credentials = Credentials::new(credentials);
+    check(&settings, &credentials)?;
+    let account = state
+        .store
+        .update_account(app.id, id, &settings, &credentials)
+        .await?;
+    Ok(Json(view(&state, app.id, account).await?))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Path(id): Path<AccountId>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .delete_account(app.id, id)
+        .await
+        .map_err(not_found("account"))?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,252 @@
+//! `/v1/campaigns` and `/v1/messages`: campaigns with their progress, their messages and rejected rows.
+
+use super::error::{ApiError, Json, Path, Query, not_found};
+use super::page_limit;
+use crate::auth::Caller;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Extension, Router};
+use chrono::{DateTime, Utc};
+use pregon_core::campaign::{Campaign, Counts};
+use pregon_core::message::{Message, Rejection};
+use pregon_core::template::TemplateParams;
+use pregon_core::{AccountId, CampaignId, CampaignStatus, MessageId, MessageStatus};
+use pregon_store::{CampaignFilter, MessageFilter};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The campaign and message routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns", get(list))
+        .route("/campaigns/{campaign}", get(show))
+        .route("/campaigns/{campaign}/messages", get(messages))
+        .route("/campaigns/{campaign}/rejections", get(rejections))
+        .route("/messages/{message}", get(message))
+}
+
+/// A campaign as the API shows it (DESIGN §6).
+#[derive(Serialize)]
+pub struct CampaignView {
+    id: CampaignId,
+    name: String,
+    status: CampaignStatus,
+    account: AccountId,
+    template: Option<String>,
+    language: Option<String>,
+    scheduled_at: Option<DateTime<Utc>>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    pause_reason: Option<String>,
+    failure_reason: Option<String>,
+    counts: Counts,
+    percent: f64,
+    rate_per_second: Option<f64>,
+    eta_seconds: Option<u64>,
+    created_at: DateTime<Utc>,
+    links: Value,
+}
+
+impl From<Campaign> for CampaignView {
+    fn from(c: Campaign) -> Self {
+        let id = c.id;
+        CampaignView {
+            id,
+            percent: c.counts.percent(),
+            name: c.name,
+            status: c.status,
+            account: c.account_id,
+            template: c.template_name,
+            language: c.language,
+            scheduled_at: c.scheduled_at,
+            started_at: c.started_at,
+            finished_at: c.finished_at,
+            pause_reason: c.pause_reason,
+            failure_reason: c.failure_reason,
+            counts: c.counts,
+            // Filled by the sender once campaigns run (the sending issue).
+            rate_per_second: None,
+            eta_seconds: None,
+            created_at: c.created_at,
+            links: json!({
+                "self": format!("/v1/campaigns/{id}"),
+                "messages": format!("/v1/campaigns/{id}/messages"),
+                "rejections": format!("/v1/campaigns/{id}/rejections"),
+            }),
+        }
+    }
+}
+
+/// A message as the API shows it.
+#[derive(Serialize)]
+pub struct MessageView {
+    id: MessageId,
+    campaign: Option<CampaignId>,
+    account: AccountId,
+    row_number: Option<u64>,
+    phone: String,
+    template: String,
+    language: String,
+    params: TemplateParams,
+    rendered_text: Option<String>,
+    flag: Option<String>,
+    status: MessageStatus,
+    provider_message_id: Option<String>,
+    error: Option<Value>,
+    attempts: u32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    sent_at: Option<DateTime<Utc>>,
+    delivered_at: Option<DateTime<Utc>>,
+    read_at: Option<DateTime<Utc>>,
+    failed_at: Option<DateTime<Utc>>,
+}
+
+impl From<Message> for MessageView {
+    fn from(m: Message) -> Self {
+        let error = (m.error_code.is_some() || m.error_message.is_some())
+            .then(|| json!({"code": m.error_code, "message": m.error_message}));
+        MessageView {
+            id: m.id,
+            campaign: m.campaign_id,
+            account: m.account_id,
+            row_number: m.row_number,
+            phone: m.phone,
+            template: m.template_name,
+            language: m.language,
+            params: m.params,
+            rendered_text: m.rendered_text,
+            flag: m.flag,
+            status: m.status,
+            provider_message_id: m.provider_message_id,
+            error,
+            attempts: m.attempts,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            sent_at: m.sent_at,
+            delivered_at: m.delivered_at,
+            read_at: m.read_at,
+            failed_at: m.failed_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListCampaigns {
+    status: Option<CampaignStatus>,
+    account: Option<AccountId>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<CampaignId>,
+    limit: Option<u32>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Query(q): Query<ListCampaigns>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = page_limit(q.limit);
+    let filter = CampaignFilter {
+        status: q.status,
+        account_id: q.account,
+        before: q.cursor,
+        limit,
+    };
+    let campaigns = state.store.list_campaigns(app.id, &filter).await?;
+    let next = (campaigns.len() == limit as usize)
+        .then(|| campaigns.last().map(|c| c.id))
+        .flatten();
+    let data: Vec<CampaignView> = campaigns.into_iter().map(Into::into).collect();
+    Ok(Json(json!({ "data": data, "next_cursor": next })))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Path(id): Path<CampaignId>,
+) -> Result<Json<CampaignView>, ApiError> {
+    let c = state
+        .store
+        .get_campaign(app.id, id)
+        .await
+        .map_err(not_found("campaign"))?;
+    Ok(Json(c.into()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListMessages {
+    status: Option<MessageStatus>,
+    cursor: Option<MessageId>,
+    limit: Option<u32>,
+}
+
+async fn messages(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Path(id): Path<CampaignId>,
+    Query(q): Query<ListMessages>,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .store
+        .get_campaign(app.id, id)
+        .await
+        .map_err(not_found("campaign"))?;
+    let limit = page_limit(q.limit);
+    let filter = MessageFilter {
+        status: q.status,
+        after: q.cursor,
+        limit,
+    };
+    let messages = state.store.list_messages(app.id, id, &filter).await?;
+    let next = (messages.len() == limit as usize)
+        .then(|| messages.last().map(|m| m.id))
+        .flatten();
+    let data: Vec<MessageView> = messages.into_iter().map(Into::into).collect();
+    Ok(Json(json!({ "data": data, "next_cursor": next })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListRejections {
+    /// The last row number of the previous page.
+    cursor: Option<u64>,
+    limit: Option<u32>,
+}
+
+async fn rejections(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Path(id): Path<CampaignId>,
+    Query(q): Query<ListRejections>,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .store
+        .get_campaign(app.id, id)
+        .await
+        .map_err(not_found("campaign"))?;
+    let limit = page_limit(q.limit);
+    let rows: Vec<Rejection> = state
+        .store
+        .list_rejections(app.id, id, q.cursor, limit)
+        .await?;
+    let next = (rows.len() == limit as usize)
+        .then(|| rows.last().map(|r| r.row_number))
+        .flatten();
+    Ok(Json(json!({ "data": rows, "next_cursor": next })))
+}
+
+async fn message(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Path(id): Path<MessageId>,
+) -> Result<Json<MessageView>, ApiError> {
+    let m = state
+        .store
+        .get_message(app.id, id)
+        .await
+        .map_err(not_found("message"))?;
+    Ok(Json(m.into()))
+}
