@@ -1,5 +1,7 @@
 //! `/v1/accounts` and `/v1/accounts/{id}/templates` over real HTTP, on both backends.
 
+#![allow(clippy::unwrap_used)]
+
 use pregon_testkit::reqwest::{Method, StatusCode};
 use pregon_testkit::{Backend, TestApp, fixtures, on_both_backends};
 use serde_json::{Value, json};

@@ -1,5 +1,7 @@
 //! What every route shares: the auth layer's accepted forms, the error shape, request ids, health checks.
 
+#![allow(clippy::unwrap_used)]
+
 use base64::Engine;
 use pregon_testkit::reqwest::{Method, StatusCode};
 use pregon_testkit::{Backend, TestApp};

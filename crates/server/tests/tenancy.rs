@@ -1,6 +1,8 @@
 //! One app never sees or touches another app's accounts, templates, campaigns or messages: every route answers
 //! 404 (not 403, which would confirm the id exists), lists are empty, and nothing of the owner's changes.
 
+#![allow(clippy::unwrap_used)]
+
 use pregon_core::campaign::NewCampaign;
 use pregon_core::message::{NewMessage, Rejection};
 use pregon_core::template::TemplateParams;

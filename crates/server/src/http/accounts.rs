@@ -217,14 +217,14 @@ async fn update(
         .get_account(app.id, id)
         .await
         .map_err(not_found("account"))?;
-    if let Some(p) = input.provider.as_deref() {
-        if parse_provider(p)? != current.settings.provider {
-            return Err(ApiError::new(
-                ErrorCode::InvalidAccount,
-                "an account's provider cannot change; create a new account",
-            )
-            .with_details(json!({"field": "provider"})));
-        }
+    if let Some(p) = input.provider.as_deref()
+        && parse_provider(p)? != current.settings.provider
+    {
+        return Err(ApiError::new(
+            ErrorCode::InvalidAccount,
+            "an account's provider cannot change; create a new account",
+        )
+        .with_details(json!({"field": "provider"})));
     }
     let mut settings = current.settings.clone();
     if let Some(v) = input.name {
