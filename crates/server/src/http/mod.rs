@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod chat_tonic;
 pub mod error;
 pub mod health;
 pub mod templates;
@@ -35,6 +36,11 @@ pub fn router(state: AppState) -> Router {
             auth::require_app,
         ));
 
+    let chat_tonic = chat_tonic::routes().route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::require_app_or_query_token,
+    ));
+
     let request_id_span = |request: &Request| {
         let id = request
             .headers()
@@ -47,6 +53,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .nest("/v1", native)
+        .nest("/api/v1", chat_tonic)
         .merge(health::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
