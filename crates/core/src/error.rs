@@ -47,6 +47,9 @@ catalogue! {
     InvalidRequest => ("invalid_request", 422, "A field is missing or has a value that is not allowed; `details.field` names it."),
     InvalidAccount => ("invalid_account", 422, "The account settings or credentials are not valid for its provider."),
     InvalidTemplate => ("invalid_template", 422, "The template definition breaks WhatsApp's rules; `details.path` names the field."),
+    InvalidFile => ("invalid_file", 422, "The campaign file cannot be used as a whole; `details.reason` says why (see the file error reasons)."),
+    InvalidSchedule => ("invalid_schedule", 422, "`scheduled_at` / `date` / `scheduledAt` is not an ISO-8601 time with an offset, or is in the past."),
+    FetchFailed => ("fetch_failed", 422, "`file_url` could not be fetched: unreachable, refused (private address), too large, too slow, or not 2xx."),
     Internal => ("internal", 500, "Something failed on the server; the request id in the response headers finds it in the logs."),
     Unavailable => ("unavailable", 503, "A dependency (the database) is not reachable."),
 }

@@ -6,10 +6,12 @@ pub mod campaign;
 pub mod error;
 pub mod ids;
 pub mod message;
+pub mod rejection;
 pub mod status;
 pub mod template;
 
 pub use account::{AccountSettings, ProviderKind};
 pub use error::ErrorCode;
 pub use ids::{AccountId, AppId, CampaignId, MessageId, TemplateId};
+pub use rejection::RejectionCode;
 pub use status::{CampaignStatus, MessageStatus, TransitionError};

@@ -5,7 +5,9 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod fetch;
 pub mod http;
+pub mod spool;
 pub mod state;
 
 /// Install rustls's `ring` provider once per process (reqwest is built without one, to keep aws-lc out of the

@@ -290,3 +290,17 @@ fn docs_list_every_error_code_with_its_status() {
         );
     }
 }
+
+#[test]
+fn docs_list_every_rejection_code() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/errors.md"))
+            .unwrap();
+    for code in pregon_core::RejectionCode::ALL {
+        assert!(
+            docs.contains(&format!("| `{}` |", code.as_str())),
+            "docs/errors.md lacks rejection code {}",
+            code.as_str()
+        );
+    }
+}
