@@ -239,6 +239,12 @@ pub struct AccountSettings {
     pub daily_cap: Option<u32>,
     /// Override of the provider's API root (mocks, regional endpoints).
     pub base_url: Option<String>,
+    /// The language a campaign row without `languageCode` takes (`es`, `en_US`, …).
+    #[serde(default)]
+    pub default_language: Option<String>,
+    /// The country (ISO 3166 alpha-2, `AR`) of phone numbers written without a country code.
+    #[serde(default)]
+    pub default_region: Option<String>,
 }
 
 impl AccountSettings {
@@ -276,6 +282,16 @@ impl AccountSettings {
         }
         if self.daily_cap == Some(0) {
             return invalid("daily_cap", "must be at least 1, or absent for no cap");
+        }
+        if let Some(lang) = &self.default_language
+            && !crate::template::is_language_code(lang)
+        {
+            return invalid("default_language", "must be a WhatsApp language code such as `es`, `en_US` or `pt_BR`");
+        }
+        if let Some(region) = &self.default_region
+            && !(region.len() == 2 && region.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return invalid("default_region", "must be an ISO 3166 country code such as `AR` or `US`");
         }
         match &self.base_url {
             Some(url) if !is_http_url(url) => {
@@ -320,6 +336,8 @@ mod tests {
             concurrency: 16,
             daily_cap: None,
             base_url: None,
+            default_language: None,
+            default_region: None,
         }
     }
 
@@ -413,6 +431,15 @@ mod tests {
         assert!(s.validate().is_err(), "infobip needs base_url");
         s.base_url = Some("https://abc.api.infobip.com".into());
         assert!(s.validate().is_ok());
+        let mut s = settings(ProviderKind::Meta);
+        s.default_language = Some("es_AR".into());
+        s.default_region = Some("AR".into());
+        assert!(s.validate().is_ok());
+        s.default_language = Some("spanish".into());
+        assert!(s.validate().is_err());
+        s.default_language = None;
+        s.default_region = Some("arg".into());
+        assert!(s.validate().is_err());
         let mut s = settings(ProviderKind::Meta);
         s.name = " ".into();
         assert!(s.validate().is_err());

@@ -143,12 +143,16 @@ pub struct Campaign {
     pub failure_reason: Option<String>,
     /// The progress counters.
     pub counts: Counts,
+    /// The uploaded file: name, size, SHA-256, format.
+    pub source: Option<serde_json::Value>,
+    /// Rows of the file stored so far (ingestion resumes after this row).
+    pub ingested_rows: u64,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
 
 /// What is needed to create a campaign.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct NewCampaign {
     /// The account it sends through.
     pub account_id: AccountId,
@@ -160,4 +164,10 @@ pub struct NewCampaign {
     pub language: Option<String>,
     /// When it starts.
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// How its file is read (row model, mapping, campaign defaults): kept so an interrupted ingestion resumes alike.
+    pub options: serde_json::Value,
+    /// The uploaded file: name, size, SHA-256, format.
+    pub source: Option<serde_json::Value>,
+    /// The client's `Idempotency-Key`: a second upload with the same key returns this campaign.
+    pub idempotency_key: Option<String>,
 }

@@ -282,7 +282,8 @@ fn fill(text: &str, format: ParameterFormat, values: &[String]) -> String {
     out
 }
 
-fn is_language_code(s: &str) -> bool {
+/// Whether `s` looks like a WhatsApp language code: `en`, `en_US`, `pt_BR`, `es_LA`.
+pub fn is_language_code(s: &str) -> bool {
     let mut parts = s.split('_');
     let lang = parts.next().unwrap_or("");
     let region = parts.next();
@@ -741,9 +742,9 @@ pub struct TemplateParams {
     pub buttons: Vec<ButtonParam>,
 }
 
-/// The header's value.
+/// The header's value: `{"text": "…"}` or `{"media": {"kind", "url", "filename"}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum HeaderParam {
     /// Fills the header's placeholder.
     Text(String),

@@ -15,11 +15,13 @@ pub mod error;
 pub mod limits;
 pub mod model;
 pub mod phone;
+pub mod pipeline;
 pub mod readers;
 pub mod record;
 pub mod sniff;
 pub mod source;
 pub mod validate;
+pub mod xlsx_writer;
 
 pub use error::FileError;
 pub use limits::Limits;

@@ -68,6 +68,8 @@ pub async fn first_run(store: &DynStore, config: &Config) -> Result<Option<Demo>
         concurrency: 8,
         daily_cap: None,
         base_url: None,
+        default_language: None,
+        default_region: None,
     };
     let account = store
         .create_account(app.id, &settings, &Credentials::default())

@@ -6,7 +6,6 @@ use crate::http;
 use crate::state::AppState;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// Exit code when the settings cannot be used.
 pub const EXIT_CONFIG: u8 = 3;
@@ -130,11 +129,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     tracing::info!(%address, database = %pregon_store::redact_url(&config.database_url), "pregon is listening");
-    let state = AppState {
-        store,
-        config: Arc::new(config),
-    };
+    let state = AppState::new(store, config)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(crate::ingestion::run_worker(state.clone(), stopped));
     http::serve(listener, state, http::shutdown_signal()).await?;
+    let _ = stop.send(true);
+    // An ingestion in progress stops at its next batch boundary; its lease lets the next start resume it.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), worker).await;
     tracing::info!("stopped");
     Ok(())
 }

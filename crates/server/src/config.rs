@@ -65,6 +65,27 @@ pub struct ConfigArgs {
     )]
     pub request_timeout_secs: Option<u64>,
 
+    /// Largest campaign file upload (or `file_url` download), in bytes [default: 100000000 (100 MB)].
+    #[arg(long, env = "PREGON_MAX_UPLOAD_BYTES", global = true, value_name = "BYTES")]
+    pub max_upload_bytes: Option<u64>,
+
+    /// Largest size a campaign file may expand to out of ZIP/GZ/TAR, in bytes [default: 1073741824 (1 GiB)].
+    #[arg(long, env = "PREGON_MAX_EXPANDED_BYTES", global = true, value_name = "BYTES")]
+    pub max_expanded_bytes: Option<u64>,
+
+    /// Let `file_url` reach loopback, private, link-local and metadata addresses [default: false]. Only for tests and
+    /// trusted networks: it opens the server to SSRF.
+    #[arg(long, env = "PREGON_FETCH_ALLOW_PRIVATE", global = true, value_name = "BOOL")]
+    pub fetch_allow_private: Option<bool>,
+
+    /// Longest a `file_url` download may take, in seconds [default: 60].
+    #[arg(long, env = "PREGON_FETCH_TIMEOUT_SECS", global = true, value_name = "SECS")]
+    pub fetch_timeout_secs: Option<u64>,
+
+    /// Where uploads are spooled while they are checked [default: the system temp folder].
+    #[arg(long, env = "PREGON_SPOOL_DIR", global = true, value_name = "DIR")]
+    pub spool_dir: Option<PathBuf>,
+
     /// On an empty embedded (SQLite) database, create a `demo` app with a `sandbox` account and example templates,
     /// and print its token [default: true].
     #[arg(long, env = "PREGON_DEMO", global = true, value_name = "BOOL")]
@@ -81,6 +102,11 @@ struct FileConfig {
     log: Option<String>,
     max_body_bytes: Option<usize>,
     request_timeout_secs: Option<u64>,
+    max_upload_bytes: Option<u64>,
+    max_expanded_bytes: Option<u64>,
+    fetch_allow_private: Option<bool>,
+    fetch_timeout_secs: Option<u64>,
+    spool_dir: Option<PathBuf>,
     demo: Option<bool>,
 }
 
@@ -99,6 +125,16 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Request time limit.
     pub request_timeout: Duration,
+    /// Largest upload.
+    pub max_upload_bytes: u64,
+    /// Largest expanded archive content.
+    pub max_expanded_bytes: u64,
+    /// `file_url` may reach private addresses.
+    pub fetch_allow_private: bool,
+    /// `file_url` time-out.
+    pub fetch_timeout: Duration,
+    /// Spool folder.
+    pub spool_dir: PathBuf,
     /// Create the demo app on an empty embedded database.
     pub demo: bool,
 }
@@ -112,6 +148,11 @@ impl Default for Config {
             log: "info".into(),
             max_body_bytes: 10 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            max_upload_bytes: 100 * 1000 * 1000,
+            max_expanded_bytes: 1024 * 1024 * 1024,
+            fetch_allow_private: false,
+            fetch_timeout: Duration::from_secs(60),
+            spool_dir: std::env::temp_dir(),
             demo: true,
         }
     }
@@ -173,6 +214,15 @@ impl Config {
                 .or(file.request_timeout_secs)
                 .map(Duration::from_secs)
                 .unwrap_or(d.request_timeout),
+            max_upload_bytes: args.max_upload_bytes.or(file.max_upload_bytes).unwrap_or(d.max_upload_bytes),
+            max_expanded_bytes: args.max_expanded_bytes.or(file.max_expanded_bytes).unwrap_or(d.max_expanded_bytes),
+            fetch_allow_private: args.fetch_allow_private.or(file.fetch_allow_private).unwrap_or(d.fetch_allow_private),
+            fetch_timeout: args
+                .fetch_timeout_secs
+                .or(file.fetch_timeout_secs)
+                .map(Duration::from_secs)
+                .unwrap_or(d.fetch_timeout),
+            spool_dir: args.spool_dir.clone().or(file.spool_dir).unwrap_or(d.spool_dir),
             demo: args.demo.or(file.demo).unwrap_or(d.demo),
         })
     }

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod fetch;
 pub mod http;
+pub mod ingestion;
 pub mod spool;
 pub mod state;
 

@@ -11,4 +11,26 @@ pub struct AppState {
     pub store: DynStore,
     /// The settings in effect.
     pub config: Arc<Config>,
+    /// Fetches `file_url`s without reaching private addresses (unless configured to).
+    pub fetcher: Arc<crate::fetch::Fetcher>,
+    /// Wakes this process's ingestion worker when an upload arrives.
+    pub ingest_wake: Arc<tokio::sync::Notify>,
+}
+
+impl AppState {
+    /// The state for `store` and `config`.
+    pub fn new(store: DynStore, config: Config) -> Result<AppState, crate::fetch::FetchError> {
+        let fetcher = crate::fetch::Fetcher::new(crate::fetch::FetchPolicy {
+            allow_private: config.fetch_allow_private,
+            max_bytes: config.max_upload_bytes,
+            timeout: config.fetch_timeout,
+            ..crate::fetch::FetchPolicy::default()
+        })?;
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            fetcher: Arc::new(fetcher),
+            ingest_wake: Arc::new(tokio::sync::Notify::new()),
+        })
+    }
 }

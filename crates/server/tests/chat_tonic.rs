@@ -26,13 +26,7 @@ async fn campaign_with_messages(app: &TestApp, n: usize) -> (CampaignId, Vec<Mes
         .await
         .unwrap();
     let account: AccountId = acc["id"].as_str().unwrap().parse().unwrap();
-    let new = NewCampaign {
-        account_id: account,
-        name: "c".into(),
-        template_name: None,
-        language: None,
-        scheduled_at: None,
-    };
+    let new = NewCampaign { account_id: account, name: "c".into(), ..Default::default() };
     let campaign = app.store.create_campaign(app.app.id, &new).await.unwrap();
     let messages: Vec<NewMessage> = (0..n)
         .map(|i| NewMessage {

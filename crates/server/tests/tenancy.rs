@@ -44,7 +44,7 @@ async fn every_resource_of_an_app_is_invisible_to_another(backend: Backend) {
         name: "owner's campaign".into(),
         template_name: Some("greeting".into()),
         language: Some("en".into()),
-        scheduled_at: None,
+        ..Default::default()
     };
     let campaign = app.store.create_campaign(app.app.id, &new).await.unwrap();
     let msg_id = MessageId::new();

@@ -34,6 +34,12 @@ macro_rules! conformance_suite {
             cancelling_a_campaign_cancels_its_unsent_messages,
             concurrent_status_changes_apply_once,
             provider_message_ids_are_unique_per_account,
+            opt_outs_are_kept_per_app,
+            idempotency_keys_find_the_first_campaign,
+            ingestion_is_claimed_by_one_owner_and_resumes_after_its_last_batch,
+            a_failed_ingestion_leaves_nothing_behind,
+            a_cancelled_ingestion_loses_its_lease,
+            a_campaign_is_created_with_its_whole_upload,
         );
     };
     (@cases $backend:expr; $($case:ident),+ $(,)?) => {
@@ -57,6 +63,8 @@ fn settings(name: &str) -> AccountSettings {
         concurrency: 16,
         daily_cap: Some(1000),
         base_url: Some("http://127.0.0.1:9".into()),
+        default_language: None,
+        default_region: None,
     }
 }
 
@@ -98,6 +106,9 @@ async fn campaign(store: &DynStore, app: AppId, account: AccountId) -> CampaignI
         template_name: Some("greeting".into()),
         language: Some("en_US".into()),
         scheduled_at: None,
+        options: json!({"model": "chat_tonic"}),
+        source: None,
+        idempotency_key: None,
     };
     store.create_campaign(app, &new).await.unwrap().id
 }
@@ -400,13 +411,7 @@ pub async fn every_resource_is_isolated_between_apps(store: DynStore, _url: &str
         store.delete_template(other, acc, tpl.id).await,
         "delete template",
     );
-    let new = NewCampaign {
-        account_id: acc,
-        name: "x".into(),
-        template_name: None,
-        language: None,
-        scheduled_at: None,
-    };
+    let new = NewCampaign { account_id: acc, name: "x".into(), ..Default::default() };
     assert_not_found(
         store.create_campaign(other, &new).await,
         "campaign on another app's account",
@@ -467,6 +472,7 @@ pub async fn campaigns_follow_the_lifecycle(store: DynStore, _url: &str) {
         template_name: None,
         language: None,
         scheduled_at: Some(at),
+        ..Default::default()
     };
     let c = store.create_campaign(a, &new).await.unwrap();
     assert_eq!(c.status, CampaignStatus::Ingesting);
@@ -992,4 +998,145 @@ pub async fn provider_message_ids_are_unique_per_account(store: DynStore, _url: 
         MessageStatus::Sending
     );
     let _ = TemplateId::new();
+}
+
+pub async fn opt_outs_are_kept_per_app(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let b = app(&store, "other").await;
+    let phones: Vec<String> = (0..1500).map(|i| format!("+1415555{i:04}")).collect();
+    assert_eq!(store.add_optouts(a, &phones, "api").await.unwrap(), 1500);
+    assert_eq!(store.add_optouts(a, &phones[..10], "webhook").await.unwrap(), 0, "already there");
+    assert_eq!(store.opted_out(a).await.unwrap().len(), 1500);
+    assert!(store.opted_out(b).await.unwrap().is_empty());
+    let page = store.list_optouts(a, None, 2).await.unwrap();
+    assert_eq!(page.iter().map(|o| o.phone.as_str()).collect::<Vec<_>>(), vec!["+14155550000", "+14155550001"]);
+    assert_eq!(page[0].source, "api");
+    let next = store.list_optouts(a, Some("+14155550001"), 1).await.unwrap();
+    assert_eq!(next[0].phone, "+14155550002");
+    store.remove_optout(a, "+14155550000").await.unwrap();
+    assert_not_found(store.remove_optout(a, "+14155550000").await, "removed twice");
+    assert_not_found(store.remove_optout(b, "+14155550001").await, "another app's number");
+    assert_eq!(store.opted_out(a).await.unwrap().len(), 1499);
+}
+
+pub async fn idempotency_keys_find_the_first_campaign(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let b = app(&store, "other").await;
+    let acc = account(&store, a).await;
+    let acc_b = account(&store, b).await;
+    let new = NewCampaign { account_id: acc, name: "x".into(), idempotency_key: Some("key-1".into()), ..Default::default() };
+    let first = store.create_campaign(a, &new).await.unwrap();
+    assert!(matches!(store.create_campaign(a, &new).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.campaign_by_idempotency_key(a, "key-1").await.unwrap().map(|c| c.id), Some(first.id));
+    assert_eq!(store.campaign_by_idempotency_key(a, "key-2").await.unwrap(), None);
+    // Keys are per app.
+    assert_eq!(store.campaign_by_idempotency_key(b, "key-1").await.unwrap(), None);
+    let theirs = NewCampaign { account_id: acc_b, ..new };
+    store.create_campaign(b, &theirs).await.unwrap();
+}
+
+async fn ingesting_campaign(store: &DynStore, app: AppId, account: AccountId) -> CampaignId {
+    let new = NewCampaign {
+        account_id: account,
+        name: "upload".into(),
+        options: json!({"model": "chat_tonic", "sheet": "campaign"}),
+        source: Some(json!({"name": "hsm.csv", "size": 3, "sha256": "abc"})),
+        ..Default::default()
+    };
+    let c = store.create_campaign(app, &new).await.unwrap();
+    store.append_upload(app, c.id, 0, b"abc").await.unwrap();
+    store.append_upload(app, c.id, 1, b"def").await.unwrap();
+    c.id
+}
+
+pub async fn ingestion_is_claimed_by_one_owner_and_resumes_after_its_last_batch(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let c = ingesting_campaign(&store, a, acc).await;
+    assert_eq!(store.read_upload(c, 0).await.unwrap().as_deref(), Some(&b"abc"[..]));
+    assert_eq!(store.read_upload(c, 1).await.unwrap().as_deref(), Some(&b"def"[..]));
+    assert_eq!(store.read_upload(c, 2).await.unwrap(), None);
+    assert_not_found(store.append_upload(app(&store, "other").await, c, 2, b"x").await, "another app's campaign");
+
+    let lease = std::time::Duration::from_secs(30);
+    let claim = store.claim_ingestion("worker-1", lease).await.unwrap().unwrap();
+    assert_eq!(claim.campaign.id, c);
+    assert_eq!(claim.options["sheet"], "campaign");
+    assert_eq!(claim.campaign.source.as_ref().unwrap()["name"], "hsm.csv");
+    assert!(store.claim_ingestion("worker-2", lease).await.unwrap().is_none(), "the lease is held");
+
+    store.store_ingest_batch(&claim, &messages(3, MessageStatus::Pending), &[rejection(5)], 5, lease).await.unwrap();
+    // A crash: the lease runs out, another worker takes over and sees where the first stopped.
+    let short = std::time::Duration::from_millis(1);
+    store.store_ingest_batch(&claim, &[], &[], 5, short).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let again = store.claim_ingestion("worker-2", lease).await.unwrap().unwrap();
+    assert_eq!(again.campaign.ingested_rows, 5);
+    assert!(
+        matches!(store.store_ingest_batch(&claim, &messages(1, MessageStatus::Pending), &[], 6, lease).await, Err(StoreError::Conflict(_))),
+        "the first worker lost its lease and cannot store"
+    );
+    store.store_ingest_batch(&again, &messages(2, MessageStatus::Pending), &[], 7, lease).await.unwrap();
+    let done = store.finish_ingestion(&again, Ok(())).await.unwrap();
+    assert_eq!(done.status, CampaignStatus::Scheduled);
+    assert_eq!(done.ingested_rows, 7);
+    assert_eq!((done.counts.rows, done.counts.accepted, done.counts.rejected), (6, 5, 1));
+    assert_eq!(store.read_upload(c, 0).await.unwrap(), None, "the upload is deleted when ingestion ends");
+    assert!(store.claim_ingestion("worker-3", lease).await.unwrap().is_none());
+}
+
+pub async fn a_failed_ingestion_leaves_nothing_behind(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let c = ingesting_campaign(&store, a, acc).await;
+    let lease = std::time::Duration::from_secs(30);
+    let claim = store.claim_ingestion("w", lease).await.unwrap().unwrap();
+    store.store_ingest_batch(&claim, &messages(4, MessageStatus::Pending), &[rejection(9)], 9, lease).await.unwrap();
+    let failed = store.finish_ingestion(&claim, Err("the archive is truncated or corrupt".into())).await.unwrap();
+    assert_eq!(failed.status, CampaignStatus::Failed);
+    assert_eq!(failed.failure_reason.as_deref(), Some("the archive is truncated or corrupt"));
+    assert_eq!(failed.counts, Default::default());
+    assert!(store.list_messages(a, c, &MessageFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+    assert!(store.list_rejections(a, c, None, 10).await.unwrap().is_empty());
+    assert_eq!(store.read_upload(c, 0).await.unwrap(), None);
+}
+
+pub async fn a_cancelled_ingestion_loses_its_lease(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let c = ingesting_campaign(&store, a, acc).await;
+    let lease = std::time::Duration::from_secs(30);
+    let claim = store.claim_ingestion("w", lease).await.unwrap().unwrap();
+    store.set_campaign_status(a, c, CampaignStatus::Cancelled, None).await.unwrap();
+    assert!(matches!(
+        store.store_ingest_batch(&claim, &messages(1, MessageStatus::Pending), &[], 2, lease).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(store.finish_ingestion(&claim, Ok(())).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.get_campaign(a, c).await.unwrap().status, CampaignStatus::Cancelled);
+}
+
+pub async fn a_campaign_is_created_with_its_whole_upload(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("upload.csv");
+    // Two and a half chunks of distinct bytes.
+    let bytes: Vec<u8> = (0..(2 * 1024 * 1024 + 512 * 1024)).map(|i: u32| (i % 251) as u8).collect();
+    std::fs::write(&path, &bytes).unwrap();
+    let new = NewCampaign { account_id: acc, name: "big".into(), ..Default::default() };
+    let c = store.create_campaign_with_upload(a, &new, &path).await.unwrap();
+    assert_eq!(c.status, CampaignStatus::Ingesting);
+    let mut back = Vec::new();
+    let mut seq = 0;
+    while let Some(chunk) = store.read_upload(c.id, seq).await.unwrap() {
+        back.extend_from_slice(&chunk);
+        seq += 1;
+    }
+    assert_eq!(seq, 3);
+    assert_eq!(back, bytes);
+    // An account of another app: nothing is created, campaign or upload.
+    let other = app(&store, "other").await;
+    assert_not_found(store.create_campaign_with_upload(other, &new, &path).await, "another app's account");
+    assert_eq!(store.list_campaigns(other, &CampaignFilter { limit: 10, ..Default::default() }).await.unwrap().len(), 0);
 }

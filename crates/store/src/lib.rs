@@ -81,6 +81,28 @@ pub struct MessageFilter {
     pub limit: u32,
 }
 
+/// An opted-out number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptOut {
+    /// E.164.
+    pub phone: String,
+    /// Where it came from: `api`, `webhook`, …
+    pub source: String,
+    /// When it was added.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An ingestion this process holds the lease of.
+#[derive(Clone, Debug)]
+pub struct IngestClaim {
+    /// The campaign (status `ingesting`), with `ingested_rows` = the last row already stored.
+    pub campaign: Campaign,
+    /// How to read its file (as given at upload).
+    pub options: serde_json::Value,
+    /// Who holds the lease.
+    pub owner: String,
+}
+
 /// The storage interface. Object-safe, so the server holds an `Arc<dyn Store>` whatever the backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -214,6 +236,45 @@ pub trait Store: Send + Sync + 'static {
         after_row: Option<u64>,
         limit: u32,
     ) -> Result<Vec<Rejection>, StoreError>;
+    /// Add numbers to the app's opt-out list; returns how many were new.
+    async fn add_optouts(&self, app: AppId, phones: &[String], source: &str) -> Result<u64, StoreError>;
+    /// Remove a number from the opt-out list.
+    async fn remove_optout(&self, app: AppId, phone: &str) -> Result<(), StoreError>;
+    /// The opt-out list, by phone.
+    async fn list_optouts(&self, app: AppId, after: Option<&str>, limit: u32) -> Result<Vec<OptOut>, StoreError>;
+    /// Every opted-out number of the app (for validating a campaign).
+    async fn opted_out(&self, app: AppId) -> Result<std::collections::HashSet<String>, StoreError>;
+
+    /// The campaign created with this `Idempotency-Key`, if any.
+    async fn campaign_by_idempotency_key(&self, app: AppId, key: &str) -> Result<Option<Campaign>, StoreError>;
+    /// Create a campaign (in `ingesting`) and store its uploaded file with it, in one transaction: a campaign never
+    /// exists with half its file, so an ingestion never reads a partial upload.
+    async fn create_campaign_with_upload(
+        &self,
+        app: AppId,
+        new: &NewCampaign,
+        file: &std::path::Path,
+    ) -> Result<Campaign, StoreError>;
+    /// Store chunk `seq` of a campaign's uploaded file.
+    async fn append_upload(&self, app: AppId, campaign: CampaignId, seq: u64, data: &[u8]) -> Result<(), StoreError>;
+    /// Chunk `seq` of a campaign's uploaded file, `None` past the last.
+    async fn read_upload(&self, campaign: CampaignId, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Take the lease of one `ingesting` campaign whose lease is free or expired (any app: this is the worker side).
+    async fn claim_ingestion(&self, owner: &str, lease: std::time::Duration) -> Result<Option<IngestClaim>, StoreError>;
+    /// Store a batch of an ingestion: its messages and rejections, and `through_row` as the last row stored, in one
+    /// transaction that also renews the lease. `Conflict` when the lease was lost (or the campaign cancelled).
+    async fn store_ingest_batch(
+        &self,
+        claim: &IngestClaim,
+        messages: &[NewMessage],
+        rejections: &[Rejection],
+        through_row: u64,
+        lease: std::time::Duration,
+    ) -> Result<(), StoreError>;
+    /// End an ingestion: `scheduled` on success; on failure `failed` with the reason and nothing of the file kept
+    /// (its messages, rejections and counters are removed). The uploaded file is deleted either way.
+    async fn finish_ingestion(&self, claim: &IngestClaim, outcome: Result<(), String>) -> Result<Campaign, StoreError>;
+
     /// Move a message to `to` if the lifecycle allows it, with the campaign's counters in the same transaction.
     async fn set_message_status(
         &self,

@@ -18,12 +18,16 @@ use uuid::Uuid;
 /// Rows per multi-row INSERT: under both backends' bind-parameter limits with 12 columns.
 pub(crate) const INSERT_CHUNK: usize = 1000;
 
+/// Bytes per stored chunk of an uploaded file.
+pub(crate) const UPLOAD_CHUNK: usize = 1024 * 1024;
+
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, app_id, name, provider, sender, credentials, rate_per_second, \
-     concurrency, daily_cap, base_url, created_at, updated_at";
+     concurrency, daily_cap, base_url, default_language, default_region, created_at, updated_at";
 pub(crate) const TEMPLATE_COLUMNS: &str =
     "id, app_id, account_id, name, language, status, definition, created_at, updated_at";
 pub(crate) const CAMPAIGN_COLUMNS: &str = "id, app_id, account_id, name, status, template_name, language, \
-     scheduled_at, started_at, finished_at, pause_reason, failure_reason, created_at, n_rows, n_accepted, n_rejected, \
+     scheduled_at, started_at, finished_at, pause_reason, failure_reason, created_at, source, ingested_rows, n_rows, \
+     n_accepted, n_rejected, \
      n_pending, n_queued, n_sending, n_sent, n_delivered, n_read, n_failed, n_cancelled, n_suppressed";
 pub(crate) const MESSAGE_COLUMNS: &str = "id, app_id, campaign_id, account_id, row_number, phone, template_name, \
      language, params, rendered_text, flag, status, provider_message_id, error_code, error_message, attempts, \
@@ -58,6 +62,8 @@ pub(crate) struct AccountRow {
     concurrency: i64,
     daily_cap: Option<i64>,
     base_url: Option<String>,
+    default_language: Option<String>,
+    default_region: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -94,6 +100,8 @@ impl TryFrom<AccountRow> for Account {
                     .map(|c| to_u32("accounts.daily_cap", c))
                     .transpose()?,
                 base_url: r.base_url,
+                default_language: r.default_language,
+                default_region: r.default_region,
             },
             credentials: Credentials::from_json(&r.credentials)
                 .map_err(|e| corrupt("accounts.credentials", e))?,
@@ -147,6 +155,8 @@ pub(crate) struct CampaignRow {
     pause_reason: Option<String>,
     failure_reason: Option<String>,
     created_at: DateTime<Utc>,
+    source: Option<Json<serde_json::Value>>,
+    ingested_rows: i64,
     n_rows: i64,
     n_accepted: i64,
     n_rejected: i64,
@@ -194,6 +204,8 @@ impl TryFrom<CampaignRow> for Campaign {
                 cancelled: to_u64(r.n_cancelled),
                 suppressed: to_u64(r.n_suppressed),
             },
+            source: r.source.map(|j| j.0),
+            ingested_rows: to_u64(r.ingested_rows),
             created_at: r.created_at,
         })
     }
@@ -357,7 +369,7 @@ pub(crate) const CAS_ATTEMPTS: usize = 8;
 macro_rules! sql_store {
     ($store:ty, $db:ty, $backend:expr) => {
         use $crate::sql::*;
-        use $crate::{Backend, CampaignFilter, MessageFilter, StoreError};
+        use $crate::{Backend, CampaignFilter, IngestClaim, MessageFilter, OptOut, StoreError};
         use pregon_core::account::{AccountSettings, Credentials};
         use pregon_core::campaign::{Account, App, Campaign, NewCampaign, StoredTemplate};
         use pregon_core::message::{Message, NewMessage, Rejection, StatusUpdate};
@@ -367,6 +379,130 @@ macro_rules! sql_store {
         use sqlx::{AssertSqlSafe, QueryBuilder};
 
         impl $store {
+            /// Insert a campaign in `ingesting` on `conn`; the account must be the app's.
+            async fn insert_campaign(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                app: AppId,
+                new: &NewCampaign,
+            ) -> Result<CampaignId, StoreError> {
+                let id = CampaignId::new();
+                let now = now();
+                let r = sqlx::query(
+                    "INSERT INTO campaigns (id, app_id, account_id, name, status, template_name, language, \
+                     scheduled_at, created_at, updated_at, options, source, idempotency_key) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12 FROM accounts WHERE id = $3 AND app_id = $2",
+                )
+                .bind(id.0)
+                .bind(app.0)
+                .bind(new.account_id.0)
+                .bind(&new.name)
+                .bind(CampaignStatus::Ingesting.as_str())
+                .bind(new.template_name.as_deref())
+                .bind(new.language.as_deref())
+                .bind(new.scheduled_at)
+                .bind(now)
+                .bind(Json(&new.options))
+                .bind(new.source.as_ref().map(Json))
+                .bind(new.idempotency_key.as_deref())
+                .execute(&mut *conn)
+                .await;
+                let r = match r {
+                    Err(e) if unique_violation(&e) => {
+                        return Err(StoreError::Conflict("a campaign with this Idempotency-Key exists".into()));
+                    }
+                    other => other?,
+                };
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(id)
+            }
+
+
+            /// Count and insert a batch of messages on `conn` (inside the caller's transaction).
+            async fn add_messages(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                app: AppId,
+                campaign: CampaignId,
+                messages: &[NewMessage],
+            ) -> Result<(), StoreError> {
+                if messages.is_empty() {
+                    return Ok(());
+                }
+                if let Some(bad) = messages.iter().find(|m| !m.status.is_initial() || m.status == MessageStatus::Rejected) {
+                    return Err(StoreError::Transition(pregon_core::TransitionError {
+                        kind: "message",
+                        from: "new",
+                        to: bad.status.as_str(),
+                    }));
+                }
+                let now = now();
+                let total = i64::try_from(messages.len()).unwrap_or(i64::MAX);
+                let suppressed = i64::try_from(messages.iter().filter(|m| m.status == MessageStatus::Suppressed).count())
+                    .unwrap_or(0);
+                // Counting first also proves the campaign is the app's, and takes the write lock at once.
+                let account: Option<uuid::Uuid> = sqlx::query_scalar(
+                    "UPDATE campaigns SET n_rows = n_rows + $3, n_accepted = n_accepted + $3, \
+                     n_pending = n_pending + $4, n_suppressed = n_suppressed + $5, updated_at = $6 \
+                     WHERE app_id = $1 AND id = $2 RETURNING account_id",
+                )
+                .bind(app.0)
+                .bind(campaign.0)
+                .bind(total)
+                .bind(total - suppressed)
+                .bind(suppressed)
+                .bind(now)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let account = account.ok_or(StoreError::NotFound)?;
+                Self::insert_message_rows(conn, app.0, campaign.0, account, messages, now).await?;
+                Ok(())
+            }
+
+            /// Count and insert a batch of rejected rows on `conn`.
+            async fn add_rejections(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                app: AppId,
+                campaign: CampaignId,
+                rows: &[Rejection],
+            ) -> Result<(), StoreError> {
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                let r = sqlx::query(
+                    "UPDATE campaigns SET n_rows = n_rows + $3, n_rejected = n_rejected + $3, updated_at = $4 \
+                     WHERE app_id = $1 AND id = $2",
+                )
+                .bind(app.0)
+                .bind(campaign.0)
+                .bind(total)
+                .bind(now())
+                .execute(&mut *conn)
+                .await?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                for chunk in rows.chunks(INSERT_CHUNK) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO rejections (campaign_id, row_number, column_name, code, message) ",
+                    );
+                    q.push_values(chunk, |mut b, row| {
+                        b.push_bind(campaign.0)
+                            .push_bind(i64::try_from(row.row_number).unwrap_or(i64::MAX))
+                            .push_bind(row.column.as_deref())
+                            .push_bind(row.code.as_str())
+                            .push_bind(row.message.as_str());
+                    });
+                    match q.build().execute(&mut *conn).await {
+                        Err(e) if unique_violation(&e) => {
+                            return Err(StoreError::Conflict("a row of this campaign is already rejected".into()));
+                        }
+                        other => other?,
+                    };
+                }
+                Ok(())
+            }
             async fn fetch_campaign(&self, app: AppId, id: CampaignId) -> Result<Campaign, StoreError> {
                 let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE app_id = $1 AND id = $2");
                 sqlx::query_as::<_, CampaignRow>(AssertSqlSafe(sql))
@@ -400,12 +536,12 @@ macro_rules! sql_store {
                 let now = now();
                 let sql = if create {
                     "INSERT INTO accounts (id, app_id, name, provider, sender, credentials, rate_per_second, \
-                     concurrency, daily_cap, base_url, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)"
+                     concurrency, daily_cap, base_url, created_at, updated_at, default_language, default_region) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)"
                 } else {
                     "UPDATE accounts SET name = $3, provider = $4, sender = $5, credentials = $6, \
-                     rate_per_second = $7, concurrency = $8, daily_cap = $9, base_url = $10, updated_at = $11 \
-                     WHERE id = $1 AND app_id = $2"
+                     rate_per_second = $7, concurrency = $8, daily_cap = $9, base_url = $10, updated_at = $11, \
+                     default_language = $12, default_region = $13 WHERE id = $1 AND app_id = $2"
                 };
                 let result = sqlx::query(sql)
                     .bind(id.0)
@@ -419,6 +555,8 @@ macro_rules! sql_store {
                     .bind(settings.daily_cap.map(i64::from))
                     .bind(settings.base_url.as_deref())
                     .bind(now)
+                    .bind(settings.default_language.as_deref())
+                    .bind(settings.default_region.as_deref())
                     .execute(&self.pool)
                     .await;
                 match result {
@@ -687,27 +825,49 @@ macro_rules! sql_store {
             }
 
             async fn create_campaign(&self, app: AppId, new: &NewCampaign) -> Result<Campaign, StoreError> {
-                let id = CampaignId::new();
-                let now = now();
-                let r = sqlx::query(
-                    "INSERT INTO campaigns (id, app_id, account_id, name, status, template_name, language, \
-                     scheduled_at, created_at, updated_at) \
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9 FROM accounts WHERE id = $3 AND app_id = $2",
-                )
-                .bind(id.0)
-                .bind(app.0)
-                .bind(new.account_id.0)
-                .bind(&new.name)
-                .bind(CampaignStatus::Ingesting.as_str())
-                .bind(new.template_name.as_deref())
-                .bind(new.language.as_deref())
-                .bind(new.scheduled_at)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-                if r.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
+                let mut conn = self.pool.acquire().await?;
+                let id = Self::insert_campaign(&mut *conn, app, new).await?;
+                drop(conn);
+                self.fetch_campaign(app, id).await
+            }
+
+            async fn create_campaign_with_upload(
+                &self,
+                app: AppId,
+                new: &NewCampaign,
+                file: &std::path::Path,
+            ) -> Result<Campaign, StoreError> {
+                use tokio::io::AsyncReadExt;
+                let io = |e: std::io::Error| StoreError::Database(sqlx::Error::Io(e));
+                let mut f = tokio::fs::File::open(file).await.map_err(io)?;
+                let mut tx = self.pool.begin().await?;
+                let id = Self::insert_campaign(&mut *tx, app, new).await?;
+                let mut buf = vec![0u8; UPLOAD_CHUNK];
+                let mut seq: i64 = 0;
+                loop {
+                    let mut filled = 0;
+                    while filled < buf.len() {
+                        let n = f.read(&mut buf[filled..]).await.map_err(io)?;
+                        if n == 0 {
+                            break;
+                        }
+                        filled += n;
+                    }
+                    if filled == 0 {
+                        break;
+                    }
+                    sqlx::query("INSERT INTO uploads (campaign_id, seq, data) VALUES ($1, $2, $3)")
+                        .bind(id.0)
+                        .bind(seq)
+                        .bind(&buf[..filled])
+                        .execute(&mut *tx)
+                        .await?;
+                    seq += 1;
+                    if filled < buf.len() {
+                        break;
+                    }
                 }
+                tx.commit().await?;
                 self.fetch_campaign(app, id).await
             }
 
@@ -794,56 +954,8 @@ macro_rules! sql_store {
                 campaign: CampaignId,
                 messages: &[NewMessage],
             ) -> Result<(), StoreError> {
-                if let Some(bad) = messages.iter().find(|m| !m.status.is_initial() || m.status == MessageStatus::Rejected) {
-                    return Err(StoreError::Transition(pregon_core::TransitionError {
-                        kind: "message",
-                        from: "new",
-                        to: bad.status.as_str(),
-                    }));
-                }
-                let now = now();
-                let total = i64::try_from(messages.len()).unwrap_or(i64::MAX);
-                let suppressed = i64::try_from(messages.iter().filter(|m| m.status == MessageStatus::Suppressed).count())
-                    .unwrap_or(0);
                 let mut tx = self.pool.begin().await?;
-                // Counting first also proves the campaign is the app's, and takes the write lock at once.
-                let account: Option<uuid::Uuid> = sqlx::query_scalar(
-                    "UPDATE campaigns SET n_rows = n_rows + $3, n_accepted = n_accepted + $3, \
-                     n_pending = n_pending + $4, n_suppressed = n_suppressed + $5, updated_at = $6 \
-                     WHERE app_id = $1 AND id = $2 RETURNING account_id",
-                )
-                .bind(app.0)
-                .bind(campaign.0)
-                .bind(total)
-                .bind(total - suppressed)
-                .bind(suppressed)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let account = account.ok_or(StoreError::NotFound)?;
-                for chunk in messages.chunks(INSERT_CHUNK) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO messages (id, app_id, campaign_id, account_id, row_number, phone, template_name, \
-                         language, params, rendered_text, flag, status, created_at, updated_at) ",
-                    );
-                    q.push_values(chunk, |mut b, m| {
-                        b.push_bind(m.id.0)
-                            .push_bind(app.0)
-                            .push_bind(campaign.0)
-                            .push_bind(account)
-                            .push_bind(m.row_number.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
-                            .push_bind(m.phone.as_str())
-                            .push_bind(m.template_name.as_str())
-                            .push_bind(m.language.as_str())
-                            .push_bind(Json(&m.params))
-                            .push_bind(m.rendered_text.as_deref())
-                            .push_bind(m.flag.as_deref())
-                            .push_bind(m.status.as_str())
-                            .push_bind(now)
-                            .push_bind(now);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
+                Self::add_messages(&mut *tx, app, campaign, messages).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -854,41 +966,186 @@ macro_rules! sql_store {
                 campaign: CampaignId,
                 rows: &[Rejection],
             ) -> Result<(), StoreError> {
-                let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
                 let mut tx = self.pool.begin().await?;
-                let r = sqlx::query(
-                    "UPDATE campaigns SET n_rows = n_rows + $3, n_rejected = n_rejected + $3, updated_at = $4 \
-                     WHERE app_id = $1 AND id = $2",
+                Self::add_rejections(&mut *tx, app, campaign, rows).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn add_optouts(&self, app: AppId, phones: &[String], source: &str) -> Result<u64, StoreError> {
+                let now = now();
+                let mut added = 0;
+                let mut tx = self.pool.begin().await?;
+                for chunk in phones.chunks(INSERT_CHUNK) {
+                    let mut q = QueryBuilder::<$db>::new("INSERT INTO optouts (app_id, phone, source, created_at) ");
+                    q.push_values(chunk, |mut b, phone| {
+                        b.push_bind(app.0).push_bind(phone.as_str()).push_bind(source).push_bind(now);
+                    });
+                    q.push(" ON CONFLICT (app_id, phone) DO NOTHING");
+                    added += q.build().execute(&mut *tx).await?.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(added)
+            }
+
+            async fn remove_optout(&self, app: AppId, phone: &str) -> Result<(), StoreError> {
+                let r = sqlx::query("DELETE FROM optouts WHERE app_id = $1 AND phone = $2")
+                    .bind(app.0)
+                    .bind(phone)
+                    .execute(&self.pool)
+                    .await?;
+                if r.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn list_optouts(&self, app: AppId, after: Option<&str>, limit: u32) -> Result<Vec<OptOut>, StoreError> {
+                let rows: Vec<(String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+                    "SELECT phone, source, created_at FROM optouts WHERE app_id = $1 AND phone > $2 ORDER BY phone LIMIT $3",
                 )
                 .bind(app.0)
+                .bind(after.unwrap_or(""))
+                .bind(i64::from(limit.max(1)))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(phone, source, created_at)| OptOut { phone, source, created_at }).collect())
+            }
+
+            async fn opted_out(&self, app: AppId) -> Result<std::collections::HashSet<String>, StoreError> {
+                let rows: Vec<String> = sqlx::query_scalar("SELECT phone FROM optouts WHERE app_id = $1")
+                    .bind(app.0)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().collect())
+            }
+
+            async fn campaign_by_idempotency_key(&self, app: AppId, key: &str) -> Result<Option<Campaign>, StoreError> {
+                let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE app_id = $1 AND idempotency_key = $2");
+                sqlx::query_as::<_, CampaignRow>(AssertSqlSafe(sql))
+                    .bind(app.0)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+            }
+
+            async fn append_upload(&self, app: AppId, campaign: CampaignId, seq: u64, data: &[u8]) -> Result<(), StoreError> {
+                let r = sqlx::query(
+                    "INSERT INTO uploads (campaign_id, seq, data) SELECT $1, $2, $3 FROM campaigns WHERE id = $1 AND app_id = $4",
+                )
                 .bind(campaign.0)
-                .bind(total)
-                .bind(now())
+                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                .bind(data)
+                .bind(app.0)
+                .execute(&self.pool)
+                .await?;
+                if r.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn read_upload(&self, campaign: CampaignId, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(sqlx::query_scalar("SELECT data FROM uploads WHERE campaign_id = $1 AND seq = $2")
+                    .bind(campaign.0)
+                    .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn claim_ingestion(&self, owner: &str, lease: std::time::Duration) -> Result<Option<IngestClaim>, StoreError> {
+                let now = now();
+                let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                // The outer WHERE repeats the condition: of two processes racing for the same row, the second finds
+                // the lease taken once the first commits, and claims nothing.
+                let claimed: Option<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+                    "UPDATE campaigns SET ingest_owner = $1, ingest_lease_until = $2 \
+                     WHERE id = (SELECT id FROM campaigns WHERE status = 'ingesting' \
+                                 AND (ingest_lease_until IS NULL OR ingest_lease_until < $3) ORDER BY id LIMIT 1) \
+                     AND status = 'ingesting' AND (ingest_lease_until IS NULL OR ingest_lease_until < $3) \
+                     RETURNING id, app_id",
+                )
+                .bind(owner)
+                .bind(until)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some((id, app)) = claimed else { return Ok(None) };
+                let campaign = self.fetch_campaign(app.into(), id.into()).await?;
+                let options: Option<Json<serde_json::Value>> =
+                    sqlx::query_scalar("SELECT options FROM campaigns WHERE id = $1").bind(id).fetch_one(&self.pool).await?;
+                Ok(Some(IngestClaim {
+                    campaign,
+                    options: options.map(|j| j.0).unwrap_or(serde_json::Value::Null),
+                    owner: owner.to_owned(),
+                }))
+            }
+
+            async fn store_ingest_batch(
+                &self,
+                claim: &IngestClaim,
+                messages: &[NewMessage],
+                rejections: &[Rejection],
+                through_row: u64,
+                lease: std::time::Duration,
+            ) -> Result<(), StoreError> {
+                let until = now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                let mut tx = self.pool.begin().await?;
+                let r = sqlx::query(
+                    "UPDATE campaigns SET ingested_rows = $3, ingest_lease_until = $4 \
+                     WHERE id = $1 AND ingest_owner = $2 AND status = 'ingesting'",
+                )
+                .bind(claim.campaign.id.0)
+                .bind(&claim.owner)
+                .bind(i64::try_from(through_row).unwrap_or(i64::MAX))
+                .bind(until)
                 .execute(&mut *tx)
                 .await?;
                 if r.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
+                    return Err(StoreError::Conflict("the ingestion lease was lost or the campaign left `ingesting`".into()));
                 }
-                for chunk in rows.chunks(INSERT_CHUNK) {
-                    let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO rejections (campaign_id, row_number, column_name, code, message) ",
-                    );
-                    q.push_values(chunk, |mut b, row| {
-                        b.push_bind(campaign.0)
-                            .push_bind(i64::try_from(row.row_number).unwrap_or(i64::MAX))
-                            .push_bind(row.column.as_deref())
-                            .push_bind(row.code.as_str())
-                            .push_bind(row.message.as_str());
-                    });
-                    match q.build().execute(&mut *tx).await {
-                        Err(e) if unique_violation(&e) => {
-                            return Err(StoreError::Conflict("a row of this campaign is already rejected".into()));
-                        }
-                        other => other?,
-                    };
-                }
+                Self::add_messages(&mut *tx, claim.campaign.app_id, claim.campaign.id, messages).await?;
+                Self::add_rejections(&mut *tx, claim.campaign.app_id, claim.campaign.id, rejections).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn finish_ingestion(&self, claim: &IngestClaim, outcome: Result<(), String>) -> Result<Campaign, StoreError> {
+                let id = claim.campaign.id;
+                let now = now();
+                let mut tx = self.pool.begin().await?;
+                let to = if outcome.is_ok() { CampaignStatus::Scheduled } else { CampaignStatus::Failed };
+                CampaignStatus::Ingesting.transition(to)?;
+                let r = match &outcome {
+                    Ok(()) => sqlx::query(
+                        "UPDATE campaigns SET status = 'scheduled', ingest_owner = NULL, ingest_lease_until = NULL, \
+                         updated_at = $3 WHERE id = $1 AND ingest_owner = $2 AND status = 'ingesting'",
+                    )
+                    .bind(id.0)
+                    .bind(&claim.owner)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?,
+                    Err(reason) => sqlx::query(
+                        "UPDATE campaigns SET status = 'failed', failure_reason = $4, finished_at = $3, updated_at = $3, \
+                         ingest_owner = NULL, ingest_lease_until = NULL, ingested_rows = 0, n_rows = 0, n_accepted = 0, \
+                         n_rejected = 0, n_pending = 0, n_suppressed = 0 \
+                         WHERE id = $1 AND ingest_owner = $2 AND status = 'ingesting'",
+                    )
+                    .bind(id.0)
+                    .bind(&claim.owner)
+                    .bind(now)
+                    .bind(reason.as_str())
+                    .execute(&mut *tx)
+                    .await?,
+                };
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::Conflict("the ingestion lease was lost or the campaign left `ingesting`".into()));
+                }
+                if outcome.is_err() {
+                    // Nothing half-made: a file that fails part-way leaves no messages behind.
+                    sqlx::query("DELETE FROM messages WHERE campaign_id = $1").bind(id.0).execute(&mut *tx).await?;
+                    sqlx::query("DELETE FROM rejections WHERE campaign_id = $1").bind(id.0).execute(&mut *tx).await?;
+                }
+                sqlx::query("DELETE FROM uploads WHERE campaign_id = $1").bind(id.0).execute(&mut *tx).await?;
+                tx.commit().await?;
+                self.fetch_campaign(claim.campaign.app_id, id).await
             }
 
             async fn get_message(&self, app: AppId, id: MessageId) -> Result<Message, StoreError> {

@@ -49,3 +49,41 @@ impl SqliteStore {
 }
 
 crate::sql::sql_store!(SqliteStore, Sqlite, Backend::Sqlite);
+
+impl SqliteStore {
+    /// Multi-row `INSERT … VALUES`, 1,000 rows per statement inside the caller's transaction (crates.md §8: about
+    /// 1 M rows/s; one row per statement is 25–50 × slower).
+    pub(crate) async fn insert_message_rows(
+        conn: &mut sqlx::SqliteConnection,
+        app: uuid::Uuid,
+        campaign: uuid::Uuid,
+        account: uuid::Uuid,
+        messages: &[pregon_core::message::NewMessage],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), sqlx::Error> {
+        for chunk in messages.chunks(crate::sql::INSERT_CHUNK) {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO messages (id, app_id, campaign_id, account_id, row_number, phone, template_name, \
+                 language, params, rendered_text, flag, status, created_at, updated_at) ",
+            );
+            q.push_values(chunk, |mut b, m| {
+                b.push_bind(m.id.0)
+                    .push_bind(app)
+                    .push_bind(campaign)
+                    .push_bind(account)
+                    .push_bind(m.row_number.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+                    .push_bind(m.phone.as_str())
+                    .push_bind(m.template_name.as_str())
+                    .push_bind(m.language.as_str())
+                    .push_bind(sqlx::types::Json(&m.params))
+                    .push_bind(m.rendered_text.as_deref())
+                    .push_bind(m.flag.as_deref())
+                    .push_bind(m.status.as_str())
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}

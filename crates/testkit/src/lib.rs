@@ -11,7 +11,6 @@ use pregon::config::Config;
 use pregon::state::AppState;
 use pregon_store::DynStore;
 use pregon_store::testing::TestDatabase;
-use std::sync::Arc;
 
 pub use pregon_core::campaign::App;
 pub use pregon_store::Backend;
@@ -48,25 +47,23 @@ impl TestApp {
             .store()
             .await
             .unwrap_or_else(|e| panic!("cannot open {}: {e}", db.url));
-        let mut config = Config {
-            database_url: db.url.clone(),
-            demo: false,
-            ..Config::default()
-        };
+        // Tests fetch `file_url`s from their own local servers.
+        let mut config =
+            Config { database_url: db.url.clone(), demo: false, fetch_allow_private: true, ..Config::default() };
         configure(&mut config);
         let (app, token) = pregon::bootstrap::create_app(&store, "acme").await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState {
-            store: store.clone(),
-            config: Arc::new(config),
-        };
+        let state = AppState::new(store.clone(), config).unwrap();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(pregon::ingestion::run_worker(state.clone(), stopped));
         tokio::spawn(async move {
             let _ = pregon::http::serve(listener, state, async {
                 let _ = rx.await;
             })
             .await;
+            let _ = stop.send(true);
         });
         TestApp {
             base,

@@ -43,6 +43,10 @@ pub struct CreateAccount {
     daily_cap: Option<u32>,
     #[serde(default)]
     base_url: Option<String>,
+    #[serde(default)]
+    default_language: Option<String>,
+    #[serde(default)]
+    default_region: Option<String>,
 }
 
 /// `PATCH /v1/accounts/{id}`: only the fields given change. `credentials` merges: a key set to `null` is removed.
@@ -65,6 +69,10 @@ pub struct UpdateAccount {
     daily_cap: Option<Option<u32>>,
     #[serde(default, with = "double_option")]
     base_url: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    default_language: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    default_region: Option<Option<String>>,
 }
 
 /// Distinguishes a field set to `null` (clear it) from a missing one (leave it).
@@ -88,6 +96,8 @@ pub struct AccountView {
     concurrency: u32,
     daily_cap: Option<u32>,
     base_url: Option<String>,
+    default_language: Option<String>,
+    default_region: Option<String>,
     /// The names of the credentials set; never their values.
     credentials_set: Vec<String>,
     templates: Vec<TemplateSummary>,
@@ -138,6 +148,8 @@ async fn view(state: &AppState, app: AppId, account: Account) -> Result<AccountV
         concurrency: account.settings.concurrency,
         daily_cap: account.settings.daily_cap,
         base_url: account.settings.base_url,
+        default_language: account.settings.default_language,
+        default_region: account.settings.default_region,
         created_at: account.created_at,
         updated_at: account.updated_at,
     })
@@ -179,6 +191,8 @@ async fn create(
             .unwrap_or(AccountSettings::DEFAULT_CONCURRENCY),
         daily_cap: input.daily_cap,
         base_url: input.base_url,
+        default_language: input.default_language,
+        default_region: input.default_region,
     };
     let credentials = Credentials::new(input.credentials);
     check(&settings, &credentials)?;
@@ -244,6 +258,12 @@ async fn update(
     }
     if let Some(v) = input.base_url {
         settings.base_url = v;
+    }
+    if let Some(v) = input.default_language {
+        settings.default_language = v;
+    }
+    if let Some(v) = input.default_region {
+        settings.default_region = v;
     }
     let mut credentials = current.credentials.into_map();
     for (key, value) in input.credentials.unwrap_or_default() {

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 /// The campaign and message routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/campaigns", get(list))
+        .route("/campaigns", get(list).post(super::uploads::create))
         .route("/campaigns/{campaign}", get(show))
         .route("/campaigns/{campaign}/messages", get(messages))
         .route("/campaigns/{campaign}/rejections", get(rejections))
@@ -41,6 +41,8 @@ pub struct CampaignView {
     pause_reason: Option<String>,
     failure_reason: Option<String>,
     counts: Counts,
+    /// The uploaded file: name, size, SHA-256, format and the archives around it.
+    source: Option<Value>,
     percent: f64,
     rate_per_second: Option<f64>,
     eta_seconds: Option<u64>,
@@ -65,6 +67,7 @@ impl From<Campaign> for CampaignView {
             pause_reason: c.pause_reason,
             failure_reason: c.failure_reason,
             counts: c.counts,
+            source: c.source,
             // Filled by the sender once campaigns run (the sending issue).
             rate_per_second: None,
             eta_seconds: None,

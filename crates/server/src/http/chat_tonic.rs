@@ -5,6 +5,9 @@
 //! answer; Pregon answers the campaign's status and counters and a page of its messages (`docs/api.md`).
 
 use super::error::{ApiError, Json, Path, Query};
+use super::uploads;
+use crate::ingestion::{CHAT_TONIC, IngestSpec};
+use axum::response::IntoResponse;
 use super::page_limit;
 use crate::auth::Caller;
 use crate::state::AppState;
@@ -18,7 +21,61 @@ use serde_json::{Value, json};
 
 /// The Chat-Tonic routes (mounted under `/api/v1`).
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/{app}/hsm", get(status_query))
+    Router::new()
+        .route("/{app}/hsm", get(status_query))
+        .route("/{app}/hsm/campaign/upload", axum::routing::post(upload))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UploadParams {
+    platform: Option<String>,
+    account_id: Option<String>,
+    date: Option<String>,
+}
+
+/// `POST /api/v1/{app}/hsm/campaign/upload?platform=&accountId=&date=` with the file in the multipart field
+/// `upload`: the Chat-Tonic column model, per-row templates, sheet `campaign` in XLS/XLSX.
+async fn upload(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Path(app_name): Path<String>,
+    Query(params): Query<UploadParams>,
+    request: axum::extract::Request,
+) -> Result<axum::response::Response, ApiError> {
+    if app_name != app.name {
+        return Err(ApiError::not_found("app"));
+    }
+    let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let account = uploads::resolve_account(&state, app.id, "accountId", params.account_id.as_deref()).await?;
+    if let Some(platform) = params.platform.as_deref() {
+        let expected = account.settings.provider.chat_tonic_platform();
+        if Some(platform) != expected && platform != account.settings.provider.as_str() {
+            return Err(ApiError::invalid_field(
+                "platform",
+                format!("the account is a {} account (platform `{}`), not `{platform}`", account.settings.provider, expected.unwrap_or("")),
+            ));
+        }
+    }
+    let scheduled_at = uploads::parse_schedule("date", params.date.as_deref())?;
+    let mut input = uploads::UploadInput::read(&state, request, &["upload"]).await?;
+    if input.file.is_none() {
+        return Err(ApiError::invalid_field("upload", "send the campaign file in the multipart field `upload`"));
+    }
+    let file = input.take_file(&state).await?;
+    let spec = IngestSpec { model: CHAT_TONIC.into(), sheet: Some("campaign".into()), ..IngestSpec::default() };
+    let name = input.file_name.clone().unwrap_or_else(|| "chat-tonic upload".into());
+    let upload = uploads::Upload { account, name, spec, scheduled_at, idempotency_key: key, file, file_name: input.file_name.clone() };
+    let accepted = uploads::accept(&state, app.id, upload).await?;
+    let status = if accepted.replayed { axum::http::StatusCode::OK } else { axum::http::StatusCode::ACCEPTED };
+    let c = accepted.campaign;
+    let body = json!({
+        "campaignId": c.id,
+        "status": c.status,
+        "scheduledAt": c.scheduled_at,
+        "links": {"status": format!("/api/v1/{}/hsm?query={{\"campaignId\":\"{}\"}}", app.name, c.id), "campaign": format!("/v1/campaigns/{}", c.id)},
+    });
+    Ok((status, Json(body)).into_response())
 }
 
 #[derive(Deserialize)]

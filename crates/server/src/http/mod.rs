@@ -5,7 +5,11 @@ pub mod campaigns;
 pub mod chat_tonic;
 pub mod error;
 pub mod health;
+pub mod jelou;
+pub mod optouts;
+pub mod samples;
 pub mod templates;
+pub mod uploads;
 
 use crate::auth;
 use crate::state::AppState;
@@ -31,6 +35,10 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(templates::routes())
         .merge(campaigns::routes())
+        .merge(uploads::routes())
+        .merge(jelou::routes())
+        .merge(optouts::routes())
+        .merge(samples::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_app,
@@ -61,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(middleware::map_response(ensure_error_body))
+        .layer(middleware::from_fn(jelou::jelou_shapes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,

@@ -1,0 +1,385 @@
+//! The results: one table row per case, the references and ratios, DESIGN §8's targets, the machine.
+
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+
+/// DESIGN §8: ingestion at most this many times its reference.
+const MAX_RATIO: f64 = 1.5;
+/// DESIGN §8: seconds for 1,000,000 rows, PostgreSQL and SQLite.
+const POSTGRES_SECS_PER_MILLION: f64 = 10.0;
+const SQLITE_SECS_PER_MILLION: f64 = 8.0;
+/// DESIGN §8: peak RSS, MB (10^6 bytes).
+const MAX_RSS_MB: f64 = 200.0;
+/// "Flat in the row count": the big CSV's peak RSS at most this many times the small one's.
+const FLAT_FACTOR: f64 = 1.25;
+
+/// What a case measures.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The reader alone, no database.
+    ReadOnly,
+    /// Reader + row model + validation, batches dropped, no database.
+    Pipeline,
+    /// The real ingestion.
+    Ingest,
+    /// The backend's reference (`\copy` or bare INSERT) of the clean rows.
+    Reference,
+}
+
+/// One measured case.
+pub struct Case {
+    /// What it measures.
+    pub kind: Kind,
+    /// `csv`, `json`, `xlsx`.
+    pub format: String,
+    /// `sqlite`, `postgres`, or `none`.
+    pub backend: String,
+    /// Data rows.
+    pub rows: u64,
+    /// The timed part, seconds.
+    pub secs: f64,
+    /// Storing the file into the database before the ingestion, seconds.
+    pub upload_secs: Option<f64>,
+    /// Preparing the clean rows of a reference (not timed in it), seconds.
+    pub prepare_secs: Option<f64>,
+    /// Peak RSS of the case's process, KiB.
+    pub rss_kib: Option<u64>,
+    /// Everything the case reported.
+    pub raw: Value,
+}
+
+impl Case {
+    /// A case before it ran.
+    pub fn new(kind: Kind, format: &str, backend: &str, rows: u64) -> Case {
+        Case {
+            kind,
+            format: format.into(),
+            backend: backend.into(),
+            rows,
+            secs: 0.0,
+            upload_secs: None,
+            prepare_secs: None,
+            rss_kib: None,
+            raw: Value::Null,
+        }
+    }
+
+    /// With the answer of its child process.
+    pub fn with(mut self, result: &Value) -> Case {
+        self.secs = result.get("secs").and_then(Value::as_f64).unwrap_or(f64::NAN);
+        self.upload_secs = result.get("upload_secs").and_then(Value::as_f64);
+        self.prepare_secs = result.get("prepare_secs").and_then(Value::as_f64);
+        self.rss_kib = result.get("rss_kib").and_then(Value::as_u64);
+        self.raw = result.clone();
+        self
+    }
+
+    /// The first column of the table.
+    pub fn label(&self) -> String {
+        let format = self.format.to_uppercase();
+        match (self.kind, self.backend.as_str()) {
+            (Kind::ReadOnly, _) => format!("{format}: reader only (no DB)"),
+            (Kind::Pipeline, _) => format!("{format}: pipeline only, parse+validate (no DB)"),
+            (Kind::Ingest, _) => format!("{format} ingest"),
+            (Kind::Reference, "postgres") => "reference: `psql \\copy` of the clean rows".into(),
+            (Kind::Reference, _) => "reference: bare multi-row INSERT of the clean rows".into(),
+        }
+    }
+
+    fn rows_per_sec(&self) -> f64 {
+        self.rows as f64 / self.secs
+    }
+
+    fn rss_mb(&self) -> Option<f64> {
+        self.rss_kib.map(|k| k as f64 * 1024.0 / 1e6)
+    }
+
+    /// One line for the progress output.
+    pub fn summary(&self) -> String {
+        let mut s = format!("{:.2} s, {:.0} rows/s", self.secs, self.rows_per_sec());
+        if let Some(mb) = self.rss_mb() {
+            let _ = write!(s, ", peak RSS {mb:.0} MB");
+        }
+        if let Some(u) = self.upload_secs {
+            let _ = write!(s, ", upload {u:.2} s");
+        }
+        if let Some(p) = self.prepare_secs {
+            let _ = write!(s, " (clean rows prepared in {p:.2} s, not timed)");
+        }
+        s
+    }
+}
+
+/// A generated input file.
+pub struct Input {
+    /// Its format.
+    pub format: String,
+    /// Its data rows.
+    pub rows: u64,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// The machine the bench ran on.
+pub struct Machine {
+    nproc: usize,
+    cpu: String,
+    ram_gb: f64,
+    kernel: String,
+    postgres: String,
+    rustc: String,
+    commit: String,
+    temp_fs: String,
+}
+
+fn command(program: &str, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new(program).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+impl Machine {
+    /// Read it from /proc and the tools at hand.
+    pub fn read() -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map_or("?".into(), |(_, v)| v.trim().to_owned());
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let ram_kib: f64 = meminfo
+            .lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        let admin = std::env::var("PREGON_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| pregon_store::testing::DEFAULT_TEST_POSTGRES_URL.into());
+        let postgres = command("psql", &[&admin, "-XAtc", "SELECT version()"]).unwrap_or_else(|| "unreachable".into());
+        let dirty = command("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+        let commit = command("git", &["rev-parse", "--short", "HEAD"])
+            .map(|c| if dirty { format!("{c} + uncommitted changes") } else { c })
+            .unwrap_or_else(|| "?".into());
+        let temp = std::env::temp_dir();
+        let temp_fs = command("df", &["--output=fstype,source", &temp.to_string_lossy()])
+            .and_then(|s| s.lines().nth(1).map(|l| l.split_whitespace().collect::<Vec<_>>().join(" on ")))
+            .map(|fs| format!("{} ({fs})", temp.display()))
+            .unwrap_or_else(|| temp.display().to_string());
+        Machine {
+            nproc: std::thread::available_parallelism().map_or(0, usize::from),
+            cpu,
+            ram_gb: ram_kib * 1024.0 / 1e9,
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned(),
+            postgres,
+            rustc: command("rustc", &["--version"]).unwrap_or_else(|| "?".into()),
+            commit,
+            temp_fs,
+        }
+    }
+
+    /// A few lines for people.
+    pub fn describe(&self) -> String {
+        format!(
+            "machine: {} cores (nproc), {}, {:.1} GB RAM, Linux {}\nPostgreSQL: {}\n{}; commit {}\nSQLite files \
+             and spooled uploads under {}",
+            self.nproc, self.cpu, self.ram_gb, self.kernel, self.postgres, self.rustc, self.commit, self.temp_fs
+        )
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "nproc": self.nproc, "cpu": self.cpu, "ram_gb": self.ram_gb, "kernel": self.kernel,
+            "postgres": self.postgres, "rustc": self.rustc, "commit": self.commit, "temp_fs": self.temp_fs,
+        })
+    }
+}
+
+/// A case with its reference, target and verdict.
+struct Row<'a> {
+    case: &'a Case,
+    reference: Option<f64>,
+    target: String,
+    verdict: String,
+}
+
+/// The whole run.
+pub struct Report {
+    machine: Machine,
+    command: String,
+    inputs: Vec<Input>,
+    cases: Vec<Case>,
+    big: u64,
+    total_secs: f64,
+}
+
+fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
+    v.map_or("—".into(), |v| format!("{v:.decimals$}"))
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Report {
+    /// Gather the results. `big` is the row count of the big CSV/JSON (the targets' 1,000,000).
+    pub fn new(
+        machine: Machine,
+        command: String,
+        inputs: Vec<Input>,
+        cases: Vec<Case>,
+        big: u64,
+        total_secs: f64,
+    ) -> Report {
+        Report { machine, command, inputs, cases, big, total_secs }
+    }
+
+    fn find(&self, kind: Kind, format: &str, backend: &str, rows: u64) -> Option<&Case> {
+        self.cases.iter().find(|c| c.kind == kind && c.format == format && c.backend == backend && c.rows == rows)
+    }
+
+    fn rows(&self) -> Vec<Row<'_>> {
+        let scale = self.big as f64 / 1e6;
+        self.cases
+            .iter()
+            .map(|case| {
+                let mut row = Row { case, reference: None, target: "—".into(), verdict: "—".into() };
+                if case.kind != Kind::Ingest {
+                    return row;
+                }
+                let big = case.rows == self.big && case.format != "xlsx";
+                if big {
+                    row.reference = self.find(Kind::Reference, "csv", &case.backend, self.big).map(|r| r.secs);
+                }
+                let mut targets = Vec::new();
+                let mut misses = Vec::new();
+                let headline = big && case.format == "csv";
+                if headline {
+                    let (limit, reference) = match case.backend.as_str() {
+                        "postgres" => (POSTGRES_SECS_PER_MILLION * scale, "`\\copy`"),
+                        _ => (SQLITE_SECS_PER_MILLION * scale, "INSERT"),
+                    };
+                    targets.push(format!("≤ {MAX_RATIO} × {reference}, < {limit:.0} s"));
+                    match row.reference {
+                        Some(r) if case.secs / r > MAX_RATIO => {
+                            misses.push(format!("{:.2} × {reference} (> {MAX_RATIO})", case.secs / r))
+                        }
+                        Some(_) => {}
+                        None => misses.push("no reference".into()),
+                    }
+                    if case.secs >= limit {
+                        misses.push(format!("{:.1} s (≥ {limit:.0} s)", case.secs));
+                    }
+                }
+                targets.push(format!("RSS < {MAX_RSS_MB:.0} MB"));
+                match case.rss_mb() {
+                    Some(mb) if mb >= MAX_RSS_MB => misses.push(format!("RSS {mb:.0} MB")),
+                    Some(_) => {}
+                    None => misses.push("RSS unknown".into()),
+                }
+                if headline
+                    && let Some(small) = self
+                        .cases
+                        .iter()
+                        .find(|c| c.kind == Kind::Ingest && c.format == "csv" && c.backend == case.backend && c.rows < case.rows)
+                {
+                    targets.push(format!("flat (≤ {FLAT_FACTOR} × the {}-row run)", thousands(small.rows)));
+                    if let (Some(big_mb), Some(small_mb)) = (case.rss_mb(), small.rss_mb())
+                        && big_mb > small_mb * FLAT_FACTOR
+                    {
+                        misses.push(format!("RSS {big_mb:.0} MB vs {small_mb:.0} MB at {} rows", thousands(small.rows)));
+                    }
+                }
+                row.target = targets.join("; ");
+                row.verdict = if misses.is_empty() { "yes".into() } else { format!("**no**: {}", misses.join(", ")) };
+                row
+            })
+            .collect()
+    }
+
+    /// The Markdown report: machine, command, inputs, the table.
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let _ = writeln!(md, "# Ingest benchmark\n");
+        let _ = writeln!(md, "```text\n{}\n```\n", self.machine.describe());
+        let _ = writeln!(md, "Command: `{}`\n", self.command);
+        let _ = writeln!(md, "Inputs (generated, every row valid, 3 parameters):\n");
+        for input in &self.inputs {
+            let _ = writeln!(
+                md,
+                "- {} {} rows, {:.1} MB",
+                input.format.to_uppercase(),
+                thousands(input.rows),
+                input.bytes as f64 / 1e6
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\n| case | backend | rows | seconds | rows/s | peak RSS MB | reference s | ratio | target | met? | upload s |"
+        );
+        let _ = writeln!(md, "|---|---|--:|--:|--:|--:|--:|--:|---|---|--:|");
+        for row in self.rows() {
+            let c = row.case;
+            let ratio = row.reference.map(|r| c.secs / r);
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} |",
+                c.label(),
+                c.backend,
+                thousands(c.rows),
+                c.secs,
+                thousands(c.rows_per_sec().round() as u64),
+                fmt_opt(c.rss_mb(), 0),
+                fmt_opt(row.reference, 2),
+                fmt_opt(ratio, 2),
+                row.target,
+                row.verdict,
+                fmt_opt(c.upload_secs, 2),
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nMB = 10^6 bytes (`VmHWM` of the case's own process, which also holds the runtime and the connection \
+             pool). Reference: PostgreSQL `psql \\copy … WITH (FORMAT csv)` of the clean rows, timed as the psql \
+             process; SQLite a bare multi-row INSERT through sqlx, 1,000 rows per statement, one transaction per \
+             5,000 rows, rows prepared in memory beforehand. Each of them and each ingestion runs on a fresh \
+             database set up alike; PostgreSQL gets a `CHECKPOINT` before each timed part. Whole run: {:.0} s.",
+            self.total_secs
+        );
+        md
+    }
+
+    /// The same as JSON.
+    pub fn json(&self) -> Value {
+        let cases: Vec<Value> = self
+            .rows()
+            .iter()
+            .map(|row| {
+                let c = row.case;
+                json!({
+                    "case": c.label(), "format": c.format, "backend": c.backend, "rows": c.rows,
+                    "secs": c.secs, "rows_per_sec": c.rows_per_sec(), "peak_rss_mb": c.rss_mb(),
+                    "upload_secs": c.upload_secs, "prepare_secs": c.prepare_secs,
+                    "reference_secs": row.reference, "ratio": row.reference.map(|r| c.secs / r),
+                    "target": row.target, "met": row.verdict, "raw": c.raw,
+                })
+            })
+            .collect();
+        let inputs: Vec<Value> = self
+            .inputs
+            .iter()
+            .map(|i| json!({"format": i.format, "rows": i.rows, "bytes": i.bytes}))
+            .collect();
+        json!({
+            "machine": self.machine.json(), "command": self.command, "inputs": inputs, "cases": cases,
+            "total_secs": self.total_secs,
+        })
+    }
+}
