@@ -217,6 +217,8 @@ struct ListRejections {
     /// The last row number of the previous page.
     cursor: Option<u64>,
     limit: Option<u32>,
+    /// `csv` for the whole list as CSV (or send `Accept: text/csv`).
+    format: Option<String>,
 }
 
 async fn rejections(
@@ -224,21 +226,65 @@ async fn rejections(
     Extension(Caller(app)): Extension<Caller>,
     Path(id): Path<CampaignId>,
     Query(q): Query<ListRejections>,
-) -> Result<Json<Value>, ApiError> {
-    state
-        .store
-        .get_campaign(app.id, id)
-        .await
-        .map_err(not_found("campaign"))?;
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    state.store.get_campaign(app.id, id).await.map_err(not_found("campaign"))?;
+    if wants_csv(&headers, q.format.as_deref()) {
+        return Ok(rejections_csv(state, app.id, id));
+    }
     let limit = page_limit(q.limit);
-    let rows: Vec<Rejection> = state
-        .store
-        .list_rejections(app.id, id, q.cursor, limit)
-        .await?;
-    let next = (rows.len() == limit as usize)
-        .then(|| rows.last().map(|r| r.row_number))
-        .flatten();
-    Ok(Json(json!({ "data": rows, "next_cursor": next })))
+    let rows: Vec<Rejection> = state.store.list_rejections(app.id, id, q.cursor, limit).await?;
+    let next = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.row_number)).flatten();
+    Ok(Json(json!({ "data": rows, "next_cursor": next })).into_response())
+}
+
+/// `Accept: text/csv` or `?format=csv`.
+fn wants_csv(headers: &axum::http::HeaderMap, format: Option<&str>) -> bool {
+    format == Some("csv")
+        || headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv"))
+}
+
+/// Every rejected row as CSV, streamed page by page: a million rejections never sit in memory.
+fn rejections_csv(state: AppState, app: pregon_core::AppId, id: CampaignId) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    const PAGE: u32 = 1000;
+    let header = futures::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"row_number,column,code,message\n")) });
+    let pages = futures::stream::unfold(Some(None::<u64>), move |cursor| {
+        let state = state.clone();
+        async move {
+            let after = cursor?;
+            let rows = match state.store.list_rejections(app, id, after, PAGE).await {
+                Ok(rows) => rows,
+                Err(e) => return Some((Err(std::io::Error::other(e.to_string())), None)),
+            };
+            if rows.is_empty() {
+                return None;
+            }
+            let next = (rows.len() == PAGE as usize).then(|| rows.last().map(|r| r.row_number));
+            let mut w = csv::Writer::from_writer(Vec::new());
+            for r in &rows {
+                let written = w.write_record([r.row_number.to_string().as_str(), r.column.as_deref().unwrap_or(""), &r.code, &r.message]);
+                if let Err(e) = written {
+                    return Some((Err(std::io::Error::other(e.to_string())), None));
+                }
+            }
+            let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()));
+            Some((bytes.map(bytes::Bytes::from), next))
+        }
+    });
+    let body = axum::body::Body::from_stream(futures::StreamExt::chain(header, pages));
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"rejections-{id}.csv\"")),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn message(
