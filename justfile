@@ -18,6 +18,15 @@ test:
         env -u DATABASE_URL cargo test --workspace --no-fail-fast; \
     fi
 
+# Every benchmark (for now, the ingest benchmark). Release builds; a measurement to read, never a timed test.
+bench: bench-ingest
+
+# Generates a 1,000,000-row Chat-Tonic CSV (3 parameters), the same rows as JSON and 200,000 as XLSX; PostgreSQL at
+# PREGON_TEST_POSTGRES_URL; extra flags pass through (`just bench-ingest --help`); writes target/bench/ingest.{md,json}.
+# Ingest benchmark (DESIGN §8): rows/s and peak RSS on SQLite and PostgreSQL vs `psql \copy` and a bare INSERT.
+bench-ingest *ARGS:
+    env -u DATABASE_URL cargo run --release -p pregon-bench --bin bench-ingest -- {{ARGS}}
+
 # Formatting and lints, as CI runs them.
 lint:
     cargo fmt --all -- --check

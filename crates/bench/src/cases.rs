@@ -47,7 +47,11 @@ pub fn peak_rss_kib() -> Option<u64> {
 
 /// The ingestion options the server would store for a Chat-Tonic upload.
 fn spec() -> IngestSpec {
-    IngestSpec { model: ingestion::CHAT_TONIC.into(), sheet: Some("campaign".into()), ..Default::default() }
+    IngestSpec {
+        model: ingestion::CHAT_TONIC.into(),
+        sheet: Some("campaign".into()),
+        ..Default::default()
+    }
 }
 
 fn settings() -> AccountSettings {
@@ -116,12 +120,26 @@ impl Fixture {
                 (s, None, Some(pool))
             }
         };
-        let (app, _token) = pregon::bootstrap::create_app(&store, "bench").await.map_err(|e| anyhow!("{e}"))?;
-        let account = store.create_account(app.id, &settings(), &Credentials::default()).await?;
+        let (app, _token) = pregon::bootstrap::create_app(&store, "bench")
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        let account = store
+            .create_account(app.id, &settings(), &Credentials::default())
+            .await?;
         let (template, definition) = template()?;
-        store.create_template(app.id, account.id, &template, &definition).await?;
+        store
+            .create_template(app.id, account.id, &template, &definition)
+            .await?;
         let state = AppState::new(store.clone(), config(&db.url)).map_err(|e| anyhow!("{e}"))?;
-        Ok(Fixture { store, sqlite, postgres, state, app: app.id, account, db })
+        Ok(Fixture {
+            store,
+            sqlite,
+            postgres,
+            state,
+            app: app.id,
+            account,
+            db,
+        })
     }
 
     /// PostgreSQL: write dirty pages and recycle WAL before a timed section, so each measurement starts from the
@@ -230,7 +248,9 @@ pub async fn pipeline_only(file: &Path, rows: u64, read_only: bool) -> Result<Va
         max_expanded_bytes: MAX_UPLOAD_BYTES,
         ..Default::default()
     };
-    let options = spec().pipeline_options(&account, limits, 0).map_err(|e| anyhow!("{e}"))?;
+    let options = spec()
+        .pipeline_options(&account, limits, 0)
+        .map_err(|e| anyhow!("{e}"))?;
     let book = TemplateBook::new([template]);
     let file = file.to_owned();
     // On a blocking thread, as the ingestion runs it.
@@ -290,7 +310,10 @@ fn csv_text(out: &mut String, value: &str) {
 /// in a fresh database set up like the ingestion's (same schema, indexes and foreign keys, empty table).
 pub async fn reference_postgres(file: &Path, rows: u64, work: &Path) -> Result<Value> {
     let fx = Fixture::new(Backend::Postgres).await?;
-    let campaign = fx.store.create_campaign(fx.app, &new_campaign(fx.account.id, "bench-copy")?).await?;
+    let campaign = fx
+        .store
+        .create_campaign(fx.app, &new_campaign(fx.account.id, "bench-copy")?)
+        .await?;
 
     let started = Instant::now();
     let clean: PathBuf = work.join(format!("clean-{}.csv", std::process::id()));
@@ -340,7 +363,10 @@ pub async fn reference_postgres(file: &Path, rows: u64, work: &Path) -> Result<V
     let clean_bytes = std::fs::metadata(&clean)?.len();
 
     fx.checkpoint().await;
-    let copy = format!("\\copy messages({COLUMNS}) FROM '{}' WITH (FORMAT csv)", clean.display());
+    let copy = format!(
+        "\\copy messages({COLUMNS}) FROM '{}' WITH (FORMAT csv)",
+        clean.display()
+    );
     let started = Instant::now();
     let status = std::process::Command::new("psql")
         .arg(&fx.db.url)
@@ -367,7 +393,10 @@ pub async fn reference_postgres(file: &Path, rows: u64, work: &Path) -> Result<V
 pub async fn reference_sqlite(file: &Path, rows: u64) -> Result<Value> {
     let fx = Fixture::new(Backend::Sqlite).await?;
     let pool = fx.sqlite.clone().context("no SQLite pool")?;
-    let campaign = fx.store.create_campaign(fx.app, &new_campaign(fx.account.id, "bench-insert")?).await?;
+    let campaign = fx
+        .store
+        .create_campaign(fx.app, &new_campaign(fx.account.id, "bench-insert")?)
+        .await?;
 
     let started = Instant::now();
     let mut messages = Vec::with_capacity(usize::try_from(rows)?);
@@ -377,7 +406,11 @@ pub async fn reference_sqlite(file: &Path, rows: u64) -> Result<Value> {
     })
     .await?;
     let prepare = started.elapsed();
-    ensure!(messages.len() as u64 == rows, "{} clean rows, expected {rows}", messages.len());
+    ensure!(
+        messages.len() as u64 == rows,
+        "{} clean rows, expected {rows}",
+        messages.len()
+    );
 
     let (app, campaign_id, account) = (fx.app.0, campaign.id.0, fx.account.id.0);
     let now = now_micros();

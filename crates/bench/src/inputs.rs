@@ -111,8 +111,17 @@ impl Rows {
         let name = format!("{} {}", FIRST[(i % 16) as usize], LAST[(i / 16 % 12) as usize]);
         let order = format!("A-{:07}", i + 1);
         let date = format!("2026-{:02}-{:02}", 1 + i % 12, 1 + i / 12 % 28);
-        let flag = if i.is_multiple_of(4) { format!("lead-{}", i + 1) } else { String::new() };
-        Row { phone, digits, flag, params: [name, order, date] }
+        let flag = if i.is_multiple_of(4) {
+            format!("lead-{}", i + 1)
+        } else {
+            String::new()
+        };
+        Row {
+            phone,
+            digits,
+            flag,
+            params: [name, order, date],
+        }
     }
 }
 
@@ -126,13 +135,19 @@ pub struct Written {
 pub fn check(rows: u64) -> Result<()> {
     ensure!(rows <= MAX_ROWS, "at most {MAX_ROWS} rows keep the phones distinct");
     let maker = Rows::new();
-    let sample = (0..rows.min(2_000)).chain((0..rows).step_by(997)).chain(rows.checked_sub(1));
+    let sample = (0..rows.min(2_000))
+        .chain((0..rows).step_by(997))
+        .chain(rows.checked_sub(1));
     for i in sample {
         let row = maker.row(i);
         for raw in [&row.phone, &row.digits] {
-            let e164 = pregon_ingest::phone::normalize(raw, None)
-                .map_err(|e| anyhow::anyhow!("generated row {i}: {e}"))?;
-            ensure!(e164 == format!("+{}", row.digits), "row {i}: `{raw}` reads as {e164}, not +{}", row.digits);
+            let e164 =
+                pregon_ingest::phone::normalize(raw, None).map_err(|e| anyhow::anyhow!("generated row {i}: {e}"))?;
+            ensure!(
+                e164 == format!("+{}", row.digits),
+                "row {i}: `{raw}` reads as {e164}, not +{}",
+                row.digits
+            );
         }
     }
     Ok(())
@@ -182,7 +197,9 @@ pub fn write_csv(path: &Path, rows: u64) -> Result<Written> {
         out.write_all(line.as_bytes())?;
     }
     let file = out.into_inner().map_err(|e| e.into_error())?;
-    Ok(Written { bytes: file.metadata()?.len() })
+    Ok(Written {
+        bytes: file.metadata()?.len(),
+    })
 }
 
 /// The same rows as a JSON array of Chat-Tonic objects (`parameters` array).
@@ -210,7 +227,9 @@ pub fn write_json(path: &Path, rows: u64) -> Result<Written> {
     }
     out.write_all(b"\n]\n")?;
     let file = out.into_inner().map_err(|e| e.into_error())?;
-    Ok(Written { bytes: file.metadata()?.len() })
+    Ok(Written {
+        bytes: file.metadata()?.len(),
+    })
 }
 
 /// The same rows as an XLSX with the sheet `campaign`, phones as number cells.

@@ -18,6 +18,7 @@
 
 mod cases;
 mod inputs;
+mod noise;
 mod report;
 
 use anyhow::{Context, Result, bail};
@@ -57,6 +58,9 @@ struct RunArgs {
     /// Where the generated inputs go (kept); by default a temporary folder, removed at the end.
     #[arg(long)]
     work_dir: Option<PathBuf>,
+    /// Before each case, wait up to this many seconds for other processes to leave the CPU (0: do not wait).
+    #[arg(long, default_value_t = 600)]
+    max_wait_quiet: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -132,31 +136,69 @@ fn run_child(child: Child) -> Result<()> {
         match child {
             Child::Ingest { db, file, rows } => cases::ingest(db.backend(), &file, rows).await,
             Child::Pipeline { file, rows, read_only } => cases::pipeline_only(&file, rows, read_only).await,
-            Child::Reference { db: Db::Postgres, file, rows, work_dir } => {
-                cases::reference_postgres(&file, rows, &work_dir).await
-            }
-            Child::Reference { db: Db::Sqlite, file, rows, .. } => cases::reference_sqlite(&file, rows).await,
+            Child::Reference {
+                db: Db::Postgres,
+                file,
+                rows,
+                work_dir,
+            } => cases::reference_postgres(&file, rows, &work_dir).await,
+            Child::Reference {
+                db: Db::Sqlite,
+                file,
+                rows,
+                ..
+            } => cases::reference_sqlite(&file, rows).await,
         }
     })?;
     println!("{result}");
     Ok(())
 }
 
-/// Run one case in a fresh process and read its JSON answer.
-fn child(args: &[&str]) -> Result<serde_json::Value> {
+/// Wait (at most `max_secs`) until other processes use under 5 % of a core for 2 s in a row.
+fn wait_quiet(max_secs: u64) {
+    let started = Instant::now();
+    let mut said = false;
+    while started.elapsed().as_secs() < max_secs {
+        let sampler = noise::Sampler::start();
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let noise = sampler.finish();
+        if noise.cpu_secs < 0.1 {
+            return;
+        }
+        if !said {
+            eprintln!(
+                "   waiting for a quiet machine: other processes use {:.0} % of a core ({})",
+                noise.cpu_secs * 50.0,
+                noise.top.as_deref().unwrap_or("?")
+            );
+            said = true;
+        }
+    }
+    if max_secs > 0 {
+        eprintln!("   still busy after {max_secs} s: measuring anyway (the report flags it)");
+    }
+}
+
+/// Run one case in a fresh process and read its JSON answer, with the CPU other processes took meanwhile.
+fn child(args: &[&str]) -> Result<(serde_json::Value, noise::Noise, f64)> {
     let exe = std::env::current_exe()?;
+    let sampler = noise::Sampler::start();
+    let started = Instant::now();
     let output = Command::new(exe)
         .args(args)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
         .context("cannot start the case")?;
+    let wall = started.elapsed().as_secs_f64();
+    let noise = sampler.finish();
     if !output.status.success() {
         bail!("the case {args:?} failed ({})", output.status);
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let last = stdout.lines().last().context("the case printed nothing")?;
-    serde_json::from_str(last).with_context(|| format!("the case printed {last:?}"))
+    let value = serde_json::from_str(last).with_context(|| format!("the case printed {last:?}"))?;
+    Ok((value, noise, wall))
 }
 
 fn path_arg(p: &Path) -> Result<&str> {
@@ -210,15 +252,20 @@ fn run_all(args: &RunArgs) -> Result<()> {
             written.bytes as f64 / 1e6,
             t.elapsed().as_secs_f64()
         );
-        files.push(report::Input { format: format.into(), rows, bytes: written.bytes });
+        files.push(report::Input {
+            format: format.into(),
+            rows,
+            bytes: written.bytes,
+        });
     }
 
     let mut cases: Vec<Case> = Vec::new();
     let mut run = |case: Case, argv: Vec<String>| -> Result<()> {
         eprintln!("── {} ({} rows, {})", case.label(), case.rows, case.backend);
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let result = child(&argv)?;
-        let case = case.with(&result);
+        wait_quiet(args.max_wait_quiet);
+        let (result, noise, wall) = child(&argv)?;
+        let case = case.with(&result, noise, wall);
         eprintln!("   {}", case.summary());
         cases.push(case);
         Ok(())
@@ -234,7 +281,13 @@ fn run_all(args: &RunArgs) -> Result<()> {
         (&xlsx, "xlsx", args.xlsx_rows, false),
     ] {
         let kind = if read_only { Kind::ReadOnly } else { Kind::Pipeline };
-        let mut argv = vec!["pipeline".into(), "--file".into(), path_arg(file)?.into(), "--rows".into(), rows.to_string()];
+        let mut argv = vec![
+            "pipeline".into(),
+            "--file".into(),
+            path_arg(file)?.into(),
+            "--rows".into(),
+            rows.to_string(),
+        ];
         if read_only {
             argv.push("--read-only".into());
         }
@@ -282,11 +335,21 @@ fn run_all(args: &RunArgs) -> Result<()> {
         "just bench-ingest  # = env -u DATABASE_URL cargo run --release -p pregon-bench --bin bench-ingest{}",
         std::env::args().skip(1).map(|a| format!(" {a}")).collect::<String>()
     );
-    let report = report::Report::new(machine, command, files, cases, args.rows, started.elapsed().as_secs_f64());
+    let report = report::Report::new(
+        machine,
+        command,
+        files,
+        cases,
+        args.rows,
+        started.elapsed().as_secs_f64(),
+    );
     let markdown = report.markdown();
     println!("{markdown}");
     std::fs::write(out_dir.join("ingest.md"), &markdown)?;
-    std::fs::write(out_dir.join("ingest.json"), serde_json::to_string_pretty(&report.json())?)?;
+    std::fs::write(
+        out_dir.join("ingest.json"),
+        serde_json::to_string_pretty(&report.json())?,
+    )?;
     eprintln!("written: {}/ingest.md and ingest.json", out_dir.display());
     Ok(())
 }

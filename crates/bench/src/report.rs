@@ -1,5 +1,6 @@
 //! The results: one table row per case, the references and ratios, DESIGN §8's targets, the machine.
 
+use crate::noise::Noise;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -10,6 +11,8 @@ const POSTGRES_SECS_PER_MILLION: f64 = 10.0;
 const SQLITE_SECS_PER_MILLION: f64 = 8.0;
 /// DESIGN §8: peak RSS, MB (10^6 bytes).
 const MAX_RSS_MB: f64 = 200.0;
+/// Other processes above this share of one core make a case's figures suspect.
+const NOISE_SHARE: f64 = 0.05;
 /// "Flat in the row count": the big CSV's peak RSS at most this many times the small one's.
 const FLAT_FACTOR: f64 = 1.25;
 
@@ -46,6 +49,10 @@ pub struct Case {
     pub rss_kib: Option<u64>,
     /// Everything the case reported.
     pub raw: Value,
+    /// CPU other processes took while the case's process ran.
+    pub noise: Noise,
+    /// Wall time of the case's whole process (setup and checks included), seconds.
+    pub wall_secs: f64,
 }
 
 impl Case {
@@ -61,11 +68,15 @@ impl Case {
             prepare_secs: None,
             rss_kib: None,
             raw: Value::Null,
+            noise: Noise::default(),
+            wall_secs: 0.0,
         }
     }
 
     /// With the answer of its child process.
-    pub fn with(mut self, result: &Value) -> Case {
+    pub fn with(mut self, result: &Value, noise: Noise, wall_secs: f64) -> Case {
+        self.noise = noise;
+        self.wall_secs = wall_secs;
         self.secs = result.get("secs").and_then(Value::as_f64).unwrap_or(f64::NAN);
         self.upload_secs = result.get("upload_secs").and_then(Value::as_f64);
         self.prepare_secs = result.get("prepare_secs").and_then(Value::as_f64);
@@ -106,7 +117,15 @@ impl Case {
         if let Some(p) = self.prepare_secs {
             let _ = write!(s, " (clean rows prepared in {p:.2} s, not timed)");
         }
+        if self.noisy() {
+            let _ = write!(s, "; NOISY: other processes took {:.1} CPU-s", self.noise.cpu_secs);
+        }
         s
+    }
+
+    /// Whether other processes took more than 5 % of a core while the case ran.
+    pub fn noisy(&self) -> bool {
+        self.noise.cpu_secs > NOISE_SHARE * self.wall_secs
     }
 }
 
@@ -134,7 +153,9 @@ pub struct Machine {
 
 fn command(program: &str, args: &[&str]) -> Option<String> {
     let out = std::process::Command::new(program).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 impl Machine {
@@ -162,14 +183,21 @@ impl Machine {
             .unwrap_or_else(|| "?".into());
         let temp = std::env::temp_dir();
         let temp_fs = command("df", &["--output=fstype,source", &temp.to_string_lossy()])
-            .and_then(|s| s.lines().nth(1).map(|l| l.split_whitespace().collect::<Vec<_>>().join(" on ")))
+            .and_then(|s| {
+                s.lines()
+                    .nth(1)
+                    .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" on "))
+            })
             .map(|fs| format!("{} ({fs})", temp.display()))
             .unwrap_or_else(|| temp.display().to_string());
         Machine {
             nproc: std::thread::available_parallelism().map_or(0, usize::from),
             cpu,
             ram_gb: ram_kib * 1024.0 / 1e9,
-            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned(),
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
             postgres,
             rustc: command("rustc", &["--version"]).unwrap_or_else(|| "?".into()),
             commit,
@@ -216,6 +244,15 @@ fn fmt_opt(v: Option<f64>, decimals: usize) -> String {
     v.map_or("—".into(), |v| format!("{v:.decimals$}"))
 }
 
+/// A time limit: whole seconds when it is one, else two decimals.
+fn seconds(limit: f64) -> String {
+    if limit >= 1.0 && limit.fract() == 0.0 {
+        format!("{limit:.0}")
+    } else {
+        format!("{limit:.2}")
+    }
+}
+
 fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
@@ -238,11 +275,20 @@ impl Report {
         big: u64,
         total_secs: f64,
     ) -> Report {
-        Report { machine, command, inputs, cases, big, total_secs }
+        Report {
+            machine,
+            command,
+            inputs,
+            cases,
+            big,
+            total_secs,
+        }
     }
 
     fn find(&self, kind: Kind, format: &str, backend: &str, rows: u64) -> Option<&Case> {
-        self.cases.iter().find(|c| c.kind == kind && c.format == format && c.backend == backend && c.rows == rows)
+        self.cases
+            .iter()
+            .find(|c| c.kind == kind && c.format == format && c.backend == backend && c.rows == rows)
     }
 
     fn rows(&self) -> Vec<Row<'_>> {
@@ -250,13 +296,20 @@ impl Report {
         self.cases
             .iter()
             .map(|case| {
-                let mut row = Row { case, reference: None, target: "—".into(), verdict: "—".into() };
+                let mut row = Row {
+                    case,
+                    reference: None,
+                    target: "—".into(),
+                    verdict: "—".into(),
+                };
                 if case.kind != Kind::Ingest {
                     return row;
                 }
                 let big = case.rows == self.big && case.format != "xlsx";
                 if big {
-                    row.reference = self.find(Kind::Reference, "csv", &case.backend, self.big).map(|r| r.secs);
+                    row.reference = self
+                        .find(Kind::Reference, "csv", &case.backend, self.big)
+                        .map(|r| r.secs);
                 }
                 let mut targets = Vec::new();
                 let mut misses = Vec::new();
@@ -266,7 +319,7 @@ impl Report {
                         "postgres" => (POSTGRES_SECS_PER_MILLION * scale, "`\\copy`"),
                         _ => (SQLITE_SECS_PER_MILLION * scale, "INSERT"),
                     };
-                    targets.push(format!("≤ {MAX_RATIO} × {reference}, < {limit:.0} s"));
+                    targets.push(format!("≤ {MAX_RATIO} × {reference}, < {} s", seconds(limit)));
                     match row.reference {
                         Some(r) if case.secs / r > MAX_RATIO => {
                             misses.push(format!("{:.2} × {reference} (> {MAX_RATIO})", case.secs / r))
@@ -275,7 +328,7 @@ impl Report {
                         None => misses.push("no reference".into()),
                     }
                     if case.secs >= limit {
-                        misses.push(format!("{:.1} s (≥ {limit:.0} s)", case.secs));
+                        misses.push(format!("{:.2} s (≥ {} s)", case.secs, seconds(limit)));
                     }
                 }
                 targets.push(format!("RSS < {MAX_RSS_MB:.0} MB"));
@@ -285,20 +338,29 @@ impl Report {
                     None => misses.push("RSS unknown".into()),
                 }
                 if headline
-                    && let Some(small) = self
-                        .cases
-                        .iter()
-                        .find(|c| c.kind == Kind::Ingest && c.format == "csv" && c.backend == case.backend && c.rows < case.rows)
+                    && let Some(small) = self.cases.iter().find(|c| {
+                        c.kind == Kind::Ingest && c.format == "csv" && c.backend == case.backend && c.rows < case.rows
+                    })
                 {
-                    targets.push(format!("flat (≤ {FLAT_FACTOR} × the {}-row run)", thousands(small.rows)));
+                    targets.push(format!(
+                        "flat (≤ {FLAT_FACTOR} × the {}-row run)",
+                        thousands(small.rows)
+                    ));
                     if let (Some(big_mb), Some(small_mb)) = (case.rss_mb(), small.rss_mb())
                         && big_mb > small_mb * FLAT_FACTOR
                     {
-                        misses.push(format!("RSS {big_mb:.0} MB vs {small_mb:.0} MB at {} rows", thousands(small.rows)));
+                        misses.push(format!(
+                            "RSS {big_mb:.0} MB vs {small_mb:.0} MB at {} rows",
+                            thousands(small.rows)
+                        ));
                     }
                 }
                 row.target = targets.join("; ");
-                row.verdict = if misses.is_empty() { "yes".into() } else { format!("**no**: {}", misses.join(", ")) };
+                row.verdict = if misses.is_empty() {
+                    "yes".into()
+                } else {
+                    format!("**no**: {}", misses.join(", "))
+                };
                 row
             })
             .collect()
@@ -308,7 +370,14 @@ impl Report {
     pub fn markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(md, "# Ingest benchmark\n");
-        let _ = writeln!(md, "```text\n{}\n```\n", self.machine.describe());
+        let sqlite = self
+            .cases
+            .iter()
+            .find_map(|c| c.raw.get("sqlite_version").and_then(Value::as_str));
+        let sqlite = sqlite
+            .map(|v| format!("\nSQLite {v} (bundled with sqlx)"))
+            .unwrap_or_default();
+        let _ = writeln!(md, "```text\n{}{sqlite}\n```\n", self.machine.describe());
         let _ = writeln!(md, "Command: `{}`\n", self.command);
         let _ = writeln!(md, "Inputs (generated, every row valid, 3 parameters):\n");
         for input in &self.inputs {
@@ -346,14 +415,52 @@ impl Report {
         }
         let _ = writeln!(
             md,
-            "\nMB = 10^6 bytes (`VmHWM` of the case's own process, which also holds the runtime and the connection \
+            "\n{}\n\nMB = 10^6 bytes (`VmHWM` of the case's own process, which also holds the runtime and the connection \
              pool). Reference: PostgreSQL `psql \\copy … WITH (FORMAT csv)` of the clean rows, timed as the psql \
              process; SQLite a bare multi-row INSERT through sqlx, 1,000 rows per statement, one transaction per \
              5,000 rows, rows prepared in memory beforehand. Each of them and each ingestion runs on a fresh \
              database set up alike; PostgreSQL gets a `CHECKPOINT` before each timed part. Whole run: {:.0} s.",
+            self.noise_note(),
             self.total_secs
         );
         md
+    }
+
+    /// Whether other processes disturbed the run, case by case.
+    fn noise_note(&self) -> String {
+        let noisy: Vec<String> = self
+            .cases
+            .iter()
+            .filter(|c| c.noisy())
+            .map(|c| {
+                format!(
+                    "{} ({}, {} rows): {:.1} CPU-s during its {:.0} s (busiest: {})",
+                    c.label(),
+                    c.backend,
+                    thousands(c.rows),
+                    c.noise.cpu_secs,
+                    c.wall_secs,
+                    c.noise.top.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        let worst = self
+            .cases
+            .iter()
+            .map(|c| c.noise.cpu_secs / c.wall_secs.max(1e-9))
+            .fold(0.0, f64::max);
+        if noisy.is_empty() {
+            format!(
+                "Other processes on the machine took at most {:.1} % of a core during any case (sampled from /proc).",
+                worst * 100.0
+            )
+        } else {
+            format!(
+                "**Warning: other processes took CPU during these cases; their figures are suspect, re-run on a quiet \
+                 machine:** {}.",
+                noisy.join("; ")
+            )
+        }
     }
 
     /// The same as JSON.
@@ -369,6 +476,7 @@ impl Report {
                     "upload_secs": c.upload_secs, "prepare_secs": c.prepare_secs,
                     "reference_secs": row.reference, "ratio": row.reference.map(|r| c.secs / r),
                     "target": row.target, "met": row.verdict, "raw": c.raw,
+                    "case_wall_secs": c.wall_secs, "other_cpu_secs": c.noise.cpu_secs, "other_top": c.noise.top,
                 })
             })
             .collect();

@@ -269,16 +269,28 @@ fn parameter_slots(text: &str, format: ParameterFormat) -> Result<Vec<Placeholde
     }
 }
 
+/// `text` with each placeholder replaced by its slot's value, in one pass: a value that itself looks like a
+/// placeholder (`{{2}}`) is written as it is, never substituted again.
 fn fill(text: &str, format: ParameterFormat, values: &[String]) -> String {
     let slots = parameter_slots(text, format).unwrap_or_default();
-    let mut out = text.to_owned();
-    for (slot, value) in slots.iter().zip(values) {
-        let token = match slot {
-            Placeholder::Index(n) => format!("{{{{{n}}}}}"),
-            Placeholder::Name(n) => format!("{{{{{n}}}}}"),
+    let mut out = String::with_capacity(text.len() + values.iter().map(String::len).sum::<usize>());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let inner = &after[..end];
+        let slot = match inner.parse::<usize>() {
+            Ok(n) => slots.iter().position(|s| *s == Placeholder::Index(n)),
+            Err(_) => slots.iter().position(|s| matches!(s, Placeholder::Name(name) if name == inner)),
         };
-        out = out.replace(&token, value);
+        out.push_str(&rest[..start]);
+        match slot.and_then(|i| values.get(i)) {
+            Some(value) => out.push_str(value),
+            None => out.push_str(&rest[start..start + 2 + end + 2]),
+        }
+        rest = &after[end + 2..];
     }
+    out.push_str(rest);
     out
 }
 

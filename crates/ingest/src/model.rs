@@ -11,6 +11,7 @@ use crate::record::Record;
 use pregon_core::RejectionCode;
 use pregon_core::message::Rejection;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// One row as the campaign models read it, before validation.
@@ -20,8 +21,9 @@ pub struct CampaignRow {
     pub row: u64,
     /// The phone, raw, as written.
     pub phone: String,
-    /// The column the phone was read from (`phone`, `id`, or Jelou's first column), for rejections.
-    pub phone_column: String,
+    /// The column the phone was read from (`phone`, `id`, or Jelou's first column), for rejections. Borrowed for
+    /// Chat-Tonic's fixed names: no allocation per row for a name that is almost never shown.
+    pub phone_column: Cow<'static, str>,
     /// Chat-Tonic `elementName`.
     pub template_name: Option<String>,
     /// Chat-Tonic `languageCode`.
@@ -263,7 +265,7 @@ fn chat_tonic(record: &Record) -> CampaignRow {
     CampaignRow {
         row: record.row,
         phone: phone.to_owned(),
-        phone_column: phone_column.to_owned(),
+        phone_column: Cow::Borrowed(phone_column),
         template_name,
         language,
         namespace,
@@ -281,7 +283,7 @@ fn chat_tonic(record: &Record) -> CampaignRow {
 }
 
 fn jelou(mapping: &JelouMapping, record: &Record) -> Result<CampaignRow, Rejection> {
-    let phone_column = record.columns.first().cloned().unwrap_or_default();
+    let phone_column = Cow::Owned(record.columns.first().cloned().unwrap_or_default());
     let phone = record.values.first().map(|v| v.trim().to_owned()).unwrap_or_default();
     let mut values = BTreeMap::new();
     let mut param_columns = BTreeMap::new();
@@ -454,11 +456,11 @@ mod tests {
         // Both columns: `phone` wins, `id` fills in when `phone` is empty.
         let cols = &["id", "phone"];
         let row = RowModel::ChatTonic.map(&record(2, cols, &["111", "222"])).unwrap();
-        assert_eq!((row.phone.as_str(), row.phone_column.as_str()), ("222", "phone"));
+        assert_eq!((row.phone.as_str(), &*row.phone_column), ("222", "phone"));
         let row = RowModel::ChatTonic.map(&record(2, cols, &["111", " "])).unwrap();
-        assert_eq!((row.phone.as_str(), row.phone_column.as_str()), ("111", "id"));
+        assert_eq!((row.phone.as_str(), &*row.phone_column), ("111", "id"));
         let row = RowModel::ChatTonic.map(&record(2, cols, &["", ""])).unwrap();
-        assert_eq!((row.phone.as_str(), row.phone_column.as_str()), ("", "phone"));
+        assert_eq!((row.phone.as_str(), &*row.phone_column), ("", "phone"));
     }
 
     #[test]

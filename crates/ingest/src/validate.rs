@@ -13,6 +13,7 @@ use pregon_core::template::{
     Template, TemplateParams, check_parameter_text, placeholders,
 };
 use pregon_core::{MessageId, MessageStatus, RejectionCode};
+use std::borrow::Cow;
 use std::collections::hash_map::Entry as Slot;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -88,14 +89,13 @@ impl Entry {
             template,
         }
     }
-}
 
-impl Entry {
-    /// `Template::render(params).text`, from pieces cut once per template: `render` re-reads the placeholders and
-    /// rebuilds the text with a `replace` per parameter and clones every button (1.7 µs a row, measured; this is a
-    /// tenth of it). A value holding a brace goes through `render` itself: `render` replaces placeholders one after
-    /// the other, so a value that looks like a later placeholder would be filled too, and only `render` knows what
-    /// it then sends. Tests compare the two.
+    /// `Template::render(params).text` for the parameters the validator built (counted and checked), from pieces cut
+    /// once per template: `render` re-reads the placeholders and rebuilds the text with a `replace` per parameter
+    /// and clones every button, 1.7 µs a row (measured by `examples/phone_speed.rs`), most of the row's budget. A
+    /// value holding a brace goes through `render` itself: `render` replaces placeholders one after the other, so a
+    /// value that looks like a later placeholder would be filled too, and only `render` knows what it then sends.
+    /// A test compares the two.
     fn render_text(&self, params: &TemplateParams) -> Result<String, RenderError> {
         let header_value = match &params.header {
             Some(HeaderParam::Text(value)) => Some(value.as_str()),
@@ -420,7 +420,7 @@ pub struct Examined(Result<Accepted, Rejection>);
 #[derive(Clone, Debug, PartialEq)]
 struct Accepted {
     recipient: Recipient,
-    phone_column: String,
+    phone_column: Cow<'static, str>,
     message: NewMessage,
 }
 
@@ -446,8 +446,9 @@ fn recipient(e164: &str) -> Option<Recipient> {
     digits.parse().ok()
 }
 
-/// Multiply-fold hashing for [`Recipient`] keys: phone numbers from a file are not chosen by an attacker to collide
-/// (and a collision costs a probe, not a wrong answer).
+/// Multiply-fold hashing for [`Recipient`] keys, a few times cheaper than SipHash. Not DoS-resistant, and need not
+/// be: a file crafted to collide slows only its own campaign's ingestion, and a collision costs a probe, never a
+/// wrong answer.
 #[derive(Default)]
 struct RecipientHasher(u64);
 
@@ -553,7 +554,7 @@ impl Validator {
                 match first {
                     Some(first) => Outcome::Rejected(Rejection {
                         row_number: row,
-                        column: Some(accepted.phone_column),
+                        column: Some(accepted.phone_column.into_owned()),
                         code: RejectionCode::DuplicateRecipient.as_str().to_owned(),
                         message: format!("{} is already the recipient of row {first}", message.phone),
                     }),
@@ -753,8 +754,9 @@ impl Validator {
                         format!("{}, the row has {}", takes(), values.len()),
                     ));
                 }
-                let body = values.split_off(header_count);
-                (values.pop(), body, ParamColumns { entry, numbered: None })
+                // The header's value is the first; `remove(0)` keeps the body where it is (no new vector).
+                let header = entry.header_text.then(|| values.remove(0));
+                (header, values, ParamColumns { entry, numbered: None })
             }
             ParamValues::Numbered(mut values) => {
                 let wanted = |n: u32| (n == 0 && entry.header_text) || (1..=body_count as u32).contains(&n);

@@ -477,3 +477,10 @@ fn placeholders_are_found_in_order() {
     assert!(placeholders("{{}}").is_err());
     assert!(placeholders("{{99999999999999999999999}}").is_err());
 }
+
+#[test]
+fn a_value_that_looks_like_a_placeholder_is_not_substituted_again() {
+    let t = template(with_components(json!([{"type": "BODY", "text": "A {{1}} B {{2}} C {{1}}"}])));
+    let r = t.render(&TemplateParams { body: strings(&["{{2}}", "two"]), ..Default::default() });
+    assert_eq!(r.map(|r| r.text).ok().as_deref(), Some("A {{2}} B two C {{2}}"));
+}
