@@ -580,6 +580,45 @@ macro_rules! sql_store {
                     .try_into()
             }
 
+            async fn write_template(
+                &self,
+                app: AppId,
+                account: AccountId,
+                id: TemplateId,
+                template: &Template,
+                definition: &serde_json::Value,
+                create: bool,
+            ) -> Result<StoredTemplate, StoreError> {
+                // Creating checks in the INSERT itself that the account is the app's.
+                let sql = if create {
+                    "INSERT INTO templates (id, app_id, account_id, name, language, status, definition, created_at, updated_at) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $8 FROM accounts WHERE id = $3 AND app_id = $2"
+                } else {
+                    "UPDATE templates SET name = $4, language = $5, status = $6, definition = $7, updated_at = $8 \
+                     WHERE id = $1 AND app_id = $2 AND account_id = $3"
+                };
+                let result = sqlx::query(sql)
+                    .bind(id.0)
+                    .bind(app.0)
+                    .bind(account.0)
+                    .bind(&template.name)
+                    .bind(&template.language)
+                    .bind(&template.status)
+                    .bind(Json(definition))
+                    .bind(now())
+                    .execute(&self.pool)
+                    .await;
+                match result {
+                    Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
+                        "the account already has a template `{}` in `{}`",
+                        template.name, template.language
+                    ))),
+                    Err(e) => Err(e.into()),
+                    Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound),
+                    Ok(_) => self.template_row(app, account, id).await,
+                }
+            }
+
             async fn template_row(
                 &self,
                 app: AppId,
@@ -710,32 +749,7 @@ macro_rules! sql_store {
                 template: &Template,
                 definition: &serde_json::Value,
             ) -> Result<StoredTemplate, StoreError> {
-                // The account must be the app's own: checked in the INSERT itself.
-                let now = now();
-                let id = TemplateId::new();
-                let result = sqlx::query(
-                    "INSERT INTO templates (id, app_id, account_id, name, language, status, definition, created_at, updated_at) \
-                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $8 FROM accounts WHERE id = $3 AND app_id = $2",
-                )
-                .bind(id.0)
-                .bind(app.0)
-                .bind(account.0)
-                .bind(&template.name)
-                .bind(&template.language)
-                .bind(&template.status)
-                .bind(Json(definition))
-                .bind(now)
-                .execute(&self.pool)
-                .await;
-                match result {
-                    Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
-                        "the account already has a template `{}` in `{}`",
-                        template.name, template.language
-                    ))),
-                    Err(e) => Err(e.into()),
-                    Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound),
-                    Ok(_) => self.template_row(app, account, id).await,
-                }
+                self.write_template(app, account, TemplateId::new(), template, definition, true).await
             }
 
             async fn update_template(
@@ -746,29 +760,7 @@ macro_rules! sql_store {
                 template: &Template,
                 definition: &serde_json::Value,
             ) -> Result<StoredTemplate, StoreError> {
-                let result = sqlx::query(
-                    "UPDATE templates SET name = $4, language = $5, status = $6, definition = $7, updated_at = $8 \
-                     WHERE app_id = $1 AND account_id = $2 AND id = $3",
-                )
-                .bind(app.0)
-                .bind(account.0)
-                .bind(id.0)
-                .bind(&template.name)
-                .bind(&template.language)
-                .bind(&template.status)
-                .bind(Json(definition))
-                .bind(now())
-                .execute(&self.pool)
-                .await;
-                match result {
-                    Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
-                        "the account already has a template `{}` in `{}`",
-                        template.name, template.language
-                    ))),
-                    Err(e) => Err(e.into()),
-                    Ok(r) if r.rows_affected() == 0 => Err(StoreError::NotFound),
-                    Ok(_) => self.template_row(app, account, id).await,
-                }
+                self.write_template(app, account, id, template, definition, false).await
             }
 
             async fn get_template(
