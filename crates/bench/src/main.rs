@@ -58,6 +58,9 @@ struct RunArgs {
     /// Where the generated inputs go (kept); by default a temporary folder, removed at the end.
     #[arg(long)]
     work_dir: Option<PathBuf>,
+    /// Run each case this many times; the report gives the median and the range.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
     /// Before each case, wait up to this many seconds for other processes to leave the CPU (0: do not wait).
     #[arg(long, default_value_t = 600)]
     max_wait_quiet: u64,
@@ -180,8 +183,7 @@ fn wait_quiet(max_secs: u64) {
 }
 
 /// Run one case in a fresh process and read its JSON answer, with the CPU other processes took meanwhile.
-fn child(args: &[&str]) -> Result<(serde_json::Value, noise::Noise, f64)> {
-    let exe = std::env::current_exe()?;
+fn child(exe: &Path, args: &[&str]) -> Result<(serde_json::Value, noise::Noise, f64)> {
     let sampler = noise::Sampler::start();
     let started = Instant::now();
     let output = Command::new(exe)
@@ -226,6 +228,10 @@ fn run_all(args: &RunArgs) -> Result<()> {
             (Some(temp), path)
         }
     };
+    // Every case runs from a private copy of this binary: a build in the shared target folder (another engineer's
+    // `cargo build`) may replace the original while the bench runs, and all cases must run the same code.
+    let exe = work.join("bench-ingest");
+    std::fs::copy(std::env::current_exe()?, &exe).context("cannot copy the bench binary")?;
     let machine = report::Machine::read();
     eprintln!("{}", machine.describe());
 
@@ -263,10 +269,15 @@ fn run_all(args: &RunArgs) -> Result<()> {
     let mut run = |case: Case, argv: Vec<String>| -> Result<()> {
         eprintln!("── {} ({} rows, {})", case.label(), case.rows, case.backend);
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        wait_quiet(args.max_wait_quiet);
-        let (result, noise, wall) = child(&argv)?;
-        let case = case.with(&result, noise, wall);
-        eprintln!("   {}", case.summary());
+        let mut samples = Vec::new();
+        for _ in 0..args.repeat.max(1) {
+            wait_quiet(args.max_wait_quiet);
+            let (result, noise, wall) = child(&exe, &argv)?;
+            let sample = Case::new(case.kind, &case.format, &case.backend, case.rows).with(&result, noise, wall);
+            eprintln!("   {}", sample.summary());
+            samples.push(sample);
+        }
+        let case = report::median(samples).context("no sample")?;
         cases.push(case);
         Ok(())
     };

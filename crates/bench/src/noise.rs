@@ -31,8 +31,9 @@ pub struct Sampler {
     handle: JoinHandle<Noise>,
 }
 
-/// `(pid, comm)` → CPU ticks (user + system) of every process, now.
-fn snapshot() -> HashMap<(u32, String), u64> {
+/// pid → (comm, CPU ticks: user + system) of every process, now. Keyed by pid alone: kernel workers change their
+/// comm with the work item they run.
+fn snapshot() -> HashMap<u32, (String, u64)> {
     let mut out = HashMap::new();
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return out;
@@ -52,7 +53,7 @@ fn snapshot() -> HashMap<(u32, String), u64> {
         let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
         // After the comm: state is field 3, utime 14, stime 15 (1-based over the whole line).
         let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        out.insert((pid, comm), ticks(11) + ticks(12));
+        out.insert(pid, (comm, ticks(11) + ticks(12)));
     }
     out
 }
@@ -72,14 +73,20 @@ impl Sampler {
                 }
             }
             let mut by_comm: HashMap<String, u64> = HashMap::new();
-            for ((pid, comm), end) in last {
+            for (pid, (comm, end)) in last {
                 if OURS.contains(&comm.as_str()) {
                     continue;
                 }
-                let start = first.get(&(pid, comm.clone())).copied().unwrap_or(0);
+                // A process absent from the first sample started since: all its time is within the case.
+                let start = first.get(&pid).map_or(0, |(_, t)| *t);
                 let used = end.saturating_sub(start);
                 if used > 0 {
-                    *by_comm.entry(comm).or_default() += used;
+                    // Kernel workers by pool, not by work item.
+                    let name = match comm.split_once('-') {
+                        Some((worker, _)) if comm.starts_with("kworker/") => worker.to_owned(),
+                        _ => comm,
+                    };
+                    *by_comm.entry(name).or_default() += used;
                 }
             }
             let total: u64 = by_comm.values().sum();

@@ -13,6 +13,8 @@ const SQLITE_SECS_PER_MILLION: f64 = 8.0;
 const MAX_RSS_MB: f64 = 200.0;
 /// Other processes above this share of one core make a case's figures suspect.
 const NOISE_SHARE: f64 = 0.05;
+/// Below this many CPU-seconds, other processes are ignored.
+const NOISE_FLOOR_SECS: f64 = 0.5;
 /// "Flat in the row count": the big CSV's peak RSS at most this many times the small one's.
 const FLAT_FACTOR: f64 = 1.25;
 
@@ -53,6 +55,30 @@ pub struct Case {
     pub noise: Noise,
     /// Wall time of the case's whole process (setup and checks included), seconds.
     pub wall_secs: f64,
+    /// The timed seconds of every run of the case (one unless `--repeat`), in run order.
+    pub samples: Vec<f64>,
+    /// How many runs of the case other processes disturbed (`noise` and `wall_secs` are then the worst one's).
+    pub noisy_runs: usize,
+}
+
+/// The median run of a case (by its timed seconds), with the others' times kept as its samples; the peak RSS is
+/// the highest of all runs.
+pub fn median(mut runs: Vec<Case>) -> Option<Case> {
+    let samples: Vec<f64> = runs.iter().map(|c| c.secs).collect();
+    let rss = runs.iter().filter_map(|c| c.rss_kib).max();
+    let noisy_runs = runs.iter().filter(|c| c.noisy()).count();
+    let worst = runs
+        .iter()
+        .max_by(|a, b| (a.noise.cpu_secs / a.wall_secs).total_cmp(&(b.noise.cpu_secs / b.wall_secs)))
+        .map(|c| (c.noise.clone(), c.wall_secs))?;
+    runs.sort_by(|a, b| a.secs.total_cmp(&b.secs));
+    let mid = runs.len().checked_sub(1)? / 2;
+    let mut case = runs.swap_remove(mid);
+    case.samples = samples;
+    case.rss_kib = rss;
+    case.noisy_runs = noisy_runs;
+    (case.noise, case.wall_secs) = worst;
+    Some(case)
 }
 
 impl Case {
@@ -70,6 +96,8 @@ impl Case {
             raw: Value::Null,
             noise: Noise::default(),
             wall_secs: 0.0,
+            samples: Vec::new(),
+            noisy_runs: 0,
         }
     }
 
@@ -77,6 +105,8 @@ impl Case {
     pub fn with(mut self, result: &Value, noise: Noise, wall_secs: f64) -> Case {
         self.noise = noise;
         self.wall_secs = wall_secs;
+        self.samples = vec![result.get("secs").and_then(Value::as_f64).unwrap_or(f64::NAN)];
+        self.noisy_runs = usize::from(self.noisy());
         self.secs = result.get("secs").and_then(Value::as_f64).unwrap_or(f64::NAN);
         self.upload_secs = result.get("upload_secs").and_then(Value::as_f64);
         self.prepare_secs = result.get("prepare_secs").and_then(Value::as_f64);
@@ -123,9 +153,20 @@ impl Case {
         s
     }
 
-    /// Whether other processes took more than 5 % of a core while the case ran.
+    /// The timed seconds: the median, and the range when the case ran more than once.
+    pub fn seconds(&self) -> String {
+        if self.samples.len() < 2 {
+            return format!("{:.2}", self.secs);
+        }
+        let min = self.samples.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = self.samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!("{:.2} ({min:.2}–{max:.2})", self.secs)
+    }
+
+    /// Whether other processes took more than 5 % of a core (and over half a CPU-second: the machine's idle
+    /// daemons take about 1.5 %) while the case ran.
     pub fn noisy(&self) -> bool {
-        self.noise.cpu_secs > NOISE_SHARE * self.wall_secs
+        self.noise.cpu_secs > NOISE_SHARE * self.wall_secs && self.noise.cpu_secs > NOISE_FLOOR_SECS
     }
 }
 
@@ -399,11 +440,11 @@ impl Report {
             let ratio = row.reference.map(|r| c.secs / r);
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 c.label(),
                 c.backend,
                 thousands(c.rows),
-                c.secs,
+                c.seconds(),
                 thousands(c.rows_per_sec().round() as u64),
                 fmt_opt(c.rss_mb(), 0),
                 fmt_opt(row.reference, 2),
@@ -419,11 +460,22 @@ impl Report {
              pool). Reference: PostgreSQL `psql \\copy … WITH (FORMAT csv)` of the clean rows, timed as the psql \
              process; SQLite a bare multi-row INSERT through sqlx, 1,000 rows per statement, one transaction per \
              5,000 rows, rows prepared in memory beforehand. Each of them and each ingestion runs on a fresh \
-             database set up alike; PostgreSQL gets a `CHECKPOINT` before each timed part. Whole run: {:.0} s.",
+             database set up alike; PostgreSQL gets a `CHECKPOINT` before each timed part. {}Whole run: {:.0} s.",
             self.noise_note(),
+            self.repeats_note(),
             self.total_secs
         );
         md
+    }
+
+    fn repeats_note(&self) -> String {
+        match self.cases.iter().map(|c| c.samples.len()).max() {
+            Some(n) if n > 1 => format!(
+                "Seconds: the median of {n} runs of each case (each in a fresh process and database), with the \
+                 range; ratios are of medians; peak RSS is the highest of the runs. "
+            ),
+            _ => String::new(),
+        }
     }
 
     /// Whether other processes disturbed the run, case by case.
@@ -431,13 +483,15 @@ impl Report {
         let noisy: Vec<String> = self
             .cases
             .iter()
-            .filter(|c| c.noisy())
+            .filter(|c| c.noisy_runs > 0)
             .map(|c| {
                 format!(
-                    "{} ({}, {} rows): {:.1} CPU-s during its {:.0} s (busiest: {})",
+                    "{} ({}, {} rows): {} of {} runs, the worst {:.1} CPU-s during its {:.1} s (busiest: {})",
                     c.label(),
                     c.backend,
                     thousands(c.rows),
+                    c.noisy_runs,
+                    c.samples.len(),
                     c.noise.cpu_secs,
                     c.wall_secs,
                     c.noise.top.as_deref().unwrap_or("?")
@@ -447,19 +501,23 @@ impl Report {
         let worst = self
             .cases
             .iter()
-            .map(|c| c.noise.cpu_secs / c.wall_secs.max(1e-9))
-            .fold(0.0, f64::max);
-        if noisy.is_empty() {
-            format!(
-                "Other processes on the machine took at most {:.1} % of a core during any case (sampled from /proc).",
-                worst * 100.0
-            )
-        } else {
-            format!(
+            .max_by(|a, b| a.noise.cpu_secs.total_cmp(&b.noise.cpu_secs));
+        match (noisy.is_empty(), worst) {
+            (true, Some(c)) => format!(
+                "Other processes (sampled from /proc) took at most {:.1} CPU-s during any run of a case ({}, {}: \
+                 {}); no run was above {:.0} % of a core and {NOISE_FLOOR_SECS} CPU-s.",
+                c.noise.cpu_secs,
+                c.label(),
+                c.backend,
+                c.noise.top.as_deref().unwrap_or("—"),
+                NOISE_SHARE * 100.0
+            ),
+            (true, None) => String::new(),
+            (false, _) => format!(
                 "**Warning: other processes took CPU during these cases; their figures are suspect, re-run on a quiet \
                  machine:** {}.",
                 noisy.join("; ")
-            )
+            ),
         }
     }
 
@@ -476,7 +534,7 @@ impl Report {
                     "upload_secs": c.upload_secs, "prepare_secs": c.prepare_secs,
                     "reference_secs": row.reference, "ratio": row.reference.map(|r| c.secs / r),
                     "target": row.target, "met": row.verdict, "raw": c.raw,
-                    "case_wall_secs": c.wall_secs, "other_cpu_secs": c.noise.cpu_secs, "other_top": c.noise.top,
+                    "samples_secs": c.samples, "case_wall_secs": c.wall_secs, "other_cpu_secs": c.noise.cpu_secs, "other_top": c.noise.top,
                 })
             })
             .collect();

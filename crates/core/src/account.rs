@@ -68,9 +68,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Meta => &["access_token"],
             ProviderKind::Gupshup => &["api_key", "app_name"],
-            ProviderKind::Infobip | ProviderKind::Dialog360 | ProviderKind::Clickatell => {
-                &["api_key"]
-            }
+            ProviderKind::Infobip | ProviderKind::Dialog360 | ProviderKind::Clickatell => &["api_key"],
             ProviderKind::Sandbox => &[],
         }
     }
@@ -82,10 +80,9 @@ impl ProviderKind {
             // waba_id lets templates be synced.
             ProviderKind::Meta => &["app_secret", "verify_token", "waba_id"],
             // A shared secret that the provider's callback URL must carry, for providers that sign nothing.
-            ProviderKind::Gupshup
-            | ProviderKind::Infobip
-            | ProviderKind::Dialog360
-            | ProviderKind::Clickatell => &["webhook_secret"],
+            ProviderKind::Gupshup | ProviderKind::Infobip | ProviderKind::Dialog360 | ProviderKind::Clickatell => {
+                &["webhook_secret"]
+            }
             ProviderKind::Sandbox => &[],
         }
     }
@@ -104,9 +101,7 @@ impl fmt::Display for ProviderKind {
 
 /// A provider name that Pregon does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown provider `{0}`; expected one of meta, gupshup, infobip, 360dialog, clickatell, sandbox"
-)]
+#[error("unknown provider `{0}`; expected one of meta, gupshup, infobip, 360dialog, clickatell, sandbox")]
 pub struct UnknownProvider(pub String);
 
 impl FromStr for ProviderKind {
@@ -128,11 +123,7 @@ pub struct Credentials(BTreeMap<String, String>);
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Credentials(redacted: {:?})",
-            self.0.keys().collect::<Vec<_>>()
-        )
+        write!(f, "Credentials(redacted: {:?})", self.0.keys().collect::<Vec<_>>())
     }
 }
 
@@ -275,10 +266,7 @@ impl AccountSettings {
             );
         }
         if self.concurrency == 0 || self.concurrency > MAX_CONCURRENCY {
-            return invalid(
-                "concurrency",
-                &format!("must be between 1 and {MAX_CONCURRENCY}"),
-            );
+            return invalid("concurrency", &format!("must be between 1 and {MAX_CONCURRENCY}"));
         }
         if self.daily_cap == Some(0) {
             return invalid("daily_cap", "must be at least 1, or absent for no cap");
@@ -286,12 +274,18 @@ impl AccountSettings {
         if let Some(lang) = &self.default_language
             && !crate::template::is_language_code(lang)
         {
-            return invalid("default_language", "must be a WhatsApp language code such as `es`, `en_US` or `pt_BR`");
+            return invalid(
+                "default_language",
+                "must be a WhatsApp language code such as `es`, `en_US` or `pt_BR`",
+            );
         }
         if let Some(region) = &self.default_region
             && !(region.len() == 2 && region.bytes().all(|b| b.is_ascii_uppercase()))
         {
-            return invalid("default_region", "must be an ISO 3166 country code such as `AR` or `US`");
+            return invalid(
+                "default_region",
+                "must be an ISO 3166 country code such as `AR` or `US`",
+            );
         }
         match &self.base_url {
             Some(url) if !is_http_url(url) => {
@@ -311,9 +305,7 @@ impl AccountSettings {
 
 /// `http://host…` or `https://host…` with a non-empty host and no whitespace.
 pub fn is_http_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
     match rest {
         Some(rest) => {
             let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -342,27 +334,16 @@ mod tests {
     }
 
     fn creds(pairs: &[(&str, &str)]) -> Credentials {
-        Credentials::new(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        Credentials::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
 
     #[test]
     fn provider_names_round_trip() {
         for p in ProviderKind::ALL {
             assert_eq!(p.as_str().parse::<ProviderKind>(), Ok(*p));
-            assert_eq!(
-                serde_json::to_value(p).ok(),
-                Some(serde_json::json!(p.as_str()))
-            );
+            assert_eq!(serde_json::to_value(p).ok(), Some(serde_json::json!(p.as_str())));
         }
-        assert_eq!(
-            "whatsapp-gupshup".parse::<ProviderKind>(),
-            Ok(ProviderKind::Gupshup)
-        );
+        assert_eq!("whatsapp-gupshup".parse::<ProviderKind>(), Ok(ProviderKind::Gupshup));
         assert!("twilio".parse::<ProviderKind>().is_err());
     }
 
@@ -391,11 +372,7 @@ mod tests {
             creds(&[("api_key", "k"), ("apikey", "typo")]).check(ProviderKind::Clickatell),
             Err(AccountError::UnknownCredential { .. })
         ));
-        assert!(
-            creds(&[("api_key", " ")])
-                .check(ProviderKind::Dialog360)
-                .is_err()
-        );
+        assert!(creds(&[("api_key", " ")]).check(ProviderKind::Dialog360).is_err());
         assert!(creds(&[]).check(ProviderKind::Sandbox).is_ok());
     }
 

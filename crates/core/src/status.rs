@@ -217,9 +217,7 @@ mod tests {
     use std::collections::HashSet;
 
     fn pairs<T: Copy + Eq + std::hash::Hash>(all: &[T]) -> Vec<(T, T)> {
-        all.iter()
-            .flat_map(|a| all.iter().map(move |b| (*a, *b)))
-            .collect()
+        all.iter().flat_map(|a| all.iter().map(move |b| (*a, *b))).collect()
     }
 
     #[test]
@@ -254,10 +252,7 @@ mod tests {
                 }
                 Err(e) => {
                     assert!(!expected, "{from} -> {to} refused but should be allowed");
-                    assert_eq!(
-                        e.to_string(),
-                        format!("cannot move a campaign from `{from}` to `{to}`")
-                    );
+                    assert_eq!(e.to_string(), format!("cannot move a campaign from `{from}` to `{to}`"));
                 }
             }
         }
@@ -341,17 +336,11 @@ mod tests {
     fn statuses_round_trip_through_text_and_json() {
         for s in CampaignStatus::ALL {
             assert_eq!(s.as_str().parse::<CampaignStatus>(), Ok(*s));
-            assert_eq!(
-                serde_json::to_string(s).unwrap_or_default(),
-                format!("\"{s}\"")
-            );
+            assert_eq!(serde_json::to_string(s).unwrap_or_default(), format!("\"{s}\""));
         }
         for s in MessageStatus::ALL {
             assert_eq!(s.as_str().parse::<MessageStatus>(), Ok(*s));
-            assert_eq!(
-                serde_json::to_string(s).unwrap_or_default(),
-                format!("\"{s}\"")
-            );
+            assert_eq!(serde_json::to_string(s).unwrap_or_default(), format!("\"{s}\""));
         }
         assert_eq!(
             "sending-ish".parse::<MessageStatus>(),

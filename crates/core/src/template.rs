@@ -255,10 +255,7 @@ fn parameter_slots(text: &str, format: ParameterFormat) -> Result<Vec<Placeholde
             let mut names: Vec<Placeholder> = Vec::new();
             for p in found {
                 if matches!(p, Placeholder::Index(_)) {
-                    return Err(
-                        "numbered placeholders are not allowed when parameter_format is NAMED"
-                            .into(),
-                    );
+                    return Err("numbered placeholders are not allowed when parameter_format is NAMED".into());
                 }
                 if !names.contains(&p) {
                     names.push(p);
@@ -281,7 +278,9 @@ fn fill(text: &str, format: ParameterFormat, values: &[String]) -> String {
         let inner = &after[..end];
         let slot = match inner.parse::<usize>() {
             Ok(n) => slots.iter().position(|s| *s == Placeholder::Index(n)),
-            Err(_) => slots.iter().position(|s| matches!(s, Placeholder::Name(name) if name == inner)),
+            Err(_) => slots
+                .iter()
+                .position(|s| matches!(s, Placeholder::Name(name) if name == inner)),
         };
         out.push_str(&rest[..start]);
         match slot.and_then(|i| values.get(i)) {
@@ -302,9 +301,7 @@ pub fn is_language_code(s: &str) -> bool {
     parts.next().is_none()
         && (2..=3).contains(&lang.len())
         && lang.bytes().all(|b| b.is_ascii_lowercase())
-        && region.is_none_or(|r| {
-            (2..=4).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric())
-        })
+        && region.is_none_or(|r| (2..=4).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 impl Template {
@@ -315,23 +312,16 @@ impl Template {
         if !value.is_object() {
             return Err(err("$", "a template is a JSON object"));
         }
-        let wire: WireTemplate =
-            serde_json::from_value(value.clone()).map_err(|e| err("$", e.to_string()))?;
+        let wire: WireTemplate = serde_json::from_value(value.clone()).map_err(|e| err("$", e.to_string()))?;
         let name = wire.name.unwrap_or_default();
         if name.is_empty() || name.len() > NAME_MAX {
-            return Err(err(
-                "name",
-                format!("is required, at most {NAME_MAX} characters"),
-            ));
+            return Err(err("name", format!("is required, at most {NAME_MAX} characters")));
         }
         if !name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
-            return Err(err(
-                "name",
-                "may hold only lowercase letters, digits and `_`",
-            ));
+            return Err(err("name", "may hold only lowercase letters, digits and `_`"));
         }
         let language = wire.language.unwrap_or_default();
         if !is_language_code(&language) {
@@ -340,29 +330,18 @@ impl Template {
                 "must be a WhatsApp language code such as `en`, `en_US` or `pt_BR`",
             ));
         }
-        let status = wire
-            .status
-            .unwrap_or_else(|| "APPROVED".into())
-            .to_ascii_uppercase();
+        let status = wire.status.unwrap_or_else(|| "APPROVED".into()).to_ascii_uppercase();
         if status.is_empty() || !status.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
             return Err(err(
                 "status",
                 "must be a status such as APPROVED, PENDING, REJECTED, PAUSED or DISABLED",
             ));
         }
-        let parameter_format = match wire
-            .parameter_format
-            .as_deref()
-            .map(str::to_ascii_uppercase)
-            .as_deref()
-        {
+        let parameter_format = match wire.parameter_format.as_deref().map(str::to_ascii_uppercase).as_deref() {
             None | Some("POSITIONAL") => ParameterFormat::Positional,
             Some("NAMED") => ParameterFormat::Named,
             Some(other) => {
-                return Err(err(
-                    "parameter_format",
-                    format!("`{other}` is not POSITIONAL or NAMED"),
-                ));
+                return Err(err("parameter_format", format!("`{other}` is not POSITIONAL or NAMED")));
             }
         };
 
@@ -379,12 +358,7 @@ impl Template {
                     if header.is_some() {
                         return Err(duplicate("HEADER"));
                     }
-                    header = Some(read_header(
-                        &path,
-                        c.format.as_deref(),
-                        c.text,
-                        parameter_format,
-                    )?);
+                    header = Some(read_header(&path, c.format.as_deref(), c.text, parameter_format)?);
                 }
                 "BODY" => {
                     if body.is_some() {
@@ -400,8 +374,7 @@ impl Template {
                             format!("is longer than {BODY_MAX} characters"),
                         ));
                     }
-                    parameter_slots(&text, parameter_format)
-                        .map_err(|r| err(format!("{path}.text"), r))?;
+                    parameter_slots(&text, parameter_format).map_err(|r| err(format!("{path}.text"), r))?;
                     body = Some(text);
                 }
                 "FOOTER" => {
@@ -416,10 +389,7 @@ impl Template {
                         ));
                     }
                     if text.contains("{{") {
-                        return Err(err(
-                            format!("{path}.text"),
-                            "a footer cannot have placeholders",
-                        ));
+                        return Err(err(format!("{path}.text"), "a footer cannot have placeholders"));
                     }
                     footer = Some(text);
                 }
@@ -495,10 +465,7 @@ impl Template {
             });
         }
         for (i, value) in params.body.iter().enumerate() {
-            check_parameter_text(value).map_err(|reason| RenderError::Parameter {
-                index: i + 1,
-                reason,
-            })?;
+            check_parameter_text(value).map_err(|reason| RenderError::Parameter { index: i + 1, reason })?;
         }
 
         let mut kind = RenderedKind::Text;
@@ -509,8 +476,7 @@ impl Template {
                 let Some(HeaderParam::Text(value)) = header_param else {
                     return Err(RenderError::HeaderTextMissing);
                 };
-                check_parameter_text(value)
-                    .map_err(|reason| RenderError::Parameter { index: 0, reason })?;
+                check_parameter_text(value).map_err(|reason| RenderError::Parameter { index: 0, reason })?;
                 let filled = fill(text, self.parameter_format, std::slice::from_ref(value));
                 if filled.chars().count() > HEADER_TEXT_MAX {
                     return Err(RenderError::TooLong {
@@ -523,9 +489,7 @@ impl Template {
             (Some(Header::Text(text)), _) => parts.push(text.clone()),
             (Some(h), header_param) if h.media_kind().is_some() => {
                 let Some(HeaderParam::Media { url, .. }) = header_param else {
-                    return Err(RenderError::MediaMissing(
-                        h.media_kind().unwrap_or(MediaKind::Image),
-                    ));
+                    return Err(RenderError::MediaMissing(h.media_kind().unwrap_or(MediaKind::Image)));
                 };
                 kind = match h.media_kind() {
                     Some(MediaKind::Image) => RenderedKind::Image,
@@ -602,9 +566,7 @@ fn read_header(
     text: Option<String>,
     parameter_format: ParameterFormat,
 ) -> Result<Header, TemplateError> {
-    let format = format
-        .map(str::to_ascii_uppercase)
-        .unwrap_or_else(|| "TEXT".into());
+    let format = format.map(str::to_ascii_uppercase).unwrap_or_else(|| "TEXT".into());
     Ok(match format.as_str() {
         "TEXT" => {
             let text = text.unwrap_or_default();
@@ -617,14 +579,10 @@ fn read_header(
                     format!("is longer than {HEADER_TEXT_MAX} characters"),
                 ));
             }
-            let slots = parameter_slots(&text, parameter_format)
-                .map_err(|r| err(format!("{path}.text"), r))?;
+            let slots = parameter_slots(&text, parameter_format).map_err(|r| err(format!("{path}.text"), r))?;
             let all = placeholders(&text).map_err(|r| err(format!("{path}.text"), r))?;
             if slots.len() > 1 || all.len() > 1 {
-                return Err(err(
-                    format!("{path}.text"),
-                    "a header has at most one placeholder",
-                ));
+                return Err(err(format!("{path}.text"), "a header has at most one placeholder"));
             }
             Header::Text(text)
         }
@@ -649,10 +607,7 @@ fn read_buttons(path: &str, wire: Vec<WireButton>) -> Result<Vec<Button>, Templa
         ));
     }
     if wire.len() > 10 {
-        return Err(err(
-            format!("{path}.buttons"),
-            "a template has at most 10 buttons",
-        ));
+        return Err(err(format!("{path}.buttons"), "a template has at most 10 buttons"));
     }
     let mut buttons = Vec::with_capacity(wire.len());
     for (i, b) in wire.into_iter().enumerate() {
@@ -674,11 +629,17 @@ fn read_buttons(path: &str, wire: Vec<WireButton>) -> Result<Vec<Button>, Templa
                 let text = label(b.text)?;
                 let url = b.url.unwrap_or_default();
                 if !crate::account::is_http_url(&url) || url.len() > BUTTON_URL_MAX {
-                    return Err(err(format!("{path}.url"), format!("must be an http(s) URL of at most {BUTTON_URL_MAX} characters")));
+                    return Err(err(
+                        format!("{path}.url"),
+                        format!("must be an http(s) URL of at most {BUTTON_URL_MAX} characters"),
+                    ));
                 }
                 let found = placeholders(&url).map_err(|r| err(format!("{path}.url"), r))?;
                 if !(found.is_empty() || (found == [Placeholder::Index(1)] && url.ends_with("{{1}}"))) {
-                    return Err(err(format!("{path}.url"), "a URL button may only end in one {{1}} suffix"));
+                    return Err(err(
+                        format!("{path}.url"),
+                        "a URL button may only end in one {{1}} suffix",
+                    ));
                 }
                 Button::Url { text, url }
             }
@@ -686,23 +647,31 @@ fn read_buttons(path: &str, wire: Vec<WireButton>) -> Result<Vec<Button>, Templa
                 let text = label(b.text)?;
                 let phone_number = b.phone_number.unwrap_or_default();
                 let digits = phone_number.trim_start_matches('+');
-                if digits.is_empty() || phone_number.len() > BUTTON_PHONE_MAX || !digits.bytes().all(|c| c.is_ascii_digit()) {
-                    return Err(err(format!("{path}.phone_number"), format!("must be a phone number of at most {BUTTON_PHONE_MAX} characters, like +15550001111")));
+                if digits.is_empty()
+                    || phone_number.len() > BUTTON_PHONE_MAX
+                    || !digits.bytes().all(|c| c.is_ascii_digit())
+                {
+                    return Err(err(
+                        format!("{path}.phone_number"),
+                        format!("must be a phone number of at most {BUTTON_PHONE_MAX} characters, like +15550001111"),
+                    ));
                 }
                 Button::PhoneNumber { text, phone_number }
             }
             "COPY_CODE" | "FLOW" | "OTP" | "MPM" | "CATALOG" | "VOICE_CALL" | "SPM" | "APP" => {
                 Button::Other { kind, text: b.text }
             }
-            other => return Err(err(format!("{path}.type"), format!("`{other}` is not QUICK_REPLY, URL or PHONE_NUMBER"))),
+            other => {
+                return Err(err(
+                    format!("{path}.type"),
+                    format!("`{other}` is not QUICK_REPLY, URL or PHONE_NUMBER"),
+                ));
+            }
         });
     }
     let count = |f: fn(&Button) -> bool| buttons.iter().filter(|b| f(b)).count();
     if count(|b| matches!(b, Button::Url { .. })) > 2 {
-        return Err(err(
-            format!("{path}.buttons"),
-            "a template has at most 2 URL buttons",
-        ));
+        return Err(err(format!("{path}.buttons"), "a template has at most 2 URL buttons"));
     }
     if count(|b| matches!(b, Button::PhoneNumber { .. })) > 1 {
         return Err(err(

@@ -1,14 +1,14 @@
 //! One ingestion from a file on disk to batches of messages and rejections: open → header check → row model →
 //! validation. No database here: the caller stores each batch (the server), or only counts (`validate`).
 
+use crate::FileError;
 use crate::model::RowModel;
 use crate::record::ReadItem;
 use crate::sniff::Format;
 use crate::source::{self, OpenOptions};
 use crate::validate::{CampaignDefaults, Outcome, TemplateBook, Validator};
-use crate::FileError;
-use pregon_core::message::{NewMessage, Rejection};
 use pregon_core::MessageStatus;
+use pregon_core::message::{NewMessage, Rejection};
 use std::collections::HashSet;
 use std::path::Path;
 

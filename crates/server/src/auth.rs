@@ -66,9 +66,7 @@ fn presented(parts: &Parts, allow_query: bool) -> Result<Option<Presented>, ApiE
                     .decode(rest)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| {
-                        unauthorized("the Basic credentials are not base64 of `app:token`")
-                    })?;
+                    .ok_or_else(|| unauthorized("the Basic credentials are not base64 of `app:token`"))?;
                 let (app, token) = decoded
                     .split_once(':')
                     .ok_or_else(|| unauthorized("the Basic credentials are not `app:token`"))?;
@@ -77,9 +75,7 @@ fn presented(parts: &Parts, allow_query: bool) -> Result<Option<Presented>, ApiE
                     token: token.to_owned(),
                 }))
             }
-            _ => Err(unauthorized(
-                "use `Authorization: Bearer <token>` or Basic `app:token`",
-            )),
+            _ => Err(unauthorized("use `Authorization: Bearer <token>` or Basic `app:token`")),
         };
     }
     if allow_query && let Some(query) = parts.uri.query() {
@@ -124,11 +120,7 @@ async fn authenticate(state: &AppState, parts: &Parts, allow_query: bool) -> Res
 }
 
 /// The auth layer for the native API: header credentials only.
-pub async fn require_app(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
+pub async fn require_app(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
     run(state, request, next, false).await
 }
 
@@ -141,12 +133,7 @@ pub async fn require_app_or_query_token(
     run(state, request, next, true).await
 }
 
-async fn run(
-    state: AppState,
-    request: Request,
-    next: Next,
-    allow_query: bool,
-) -> Result<Response, ApiError> {
+async fn run(state: AppState, request: Request, next: Next, allow_query: bool) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
     let app = authenticate(&state, &parts, allow_query).await?;
     tracing::Span::current().record("app", app.name.as_str());
@@ -164,9 +151,7 @@ mod tests {
         if let Some(a) = auth {
             b = b.header(AUTHORIZATION, a);
         }
-        b.body(())
-            .map(|r| r.into_parts().0)
-            .unwrap_or_else(|e| panic!("{e}"))
+        b.body(()).map(|r| r.into_parts().0).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -174,10 +159,7 @@ mod tests {
         let a = generate_token();
         let b = generate_token();
         assert_ne!(a, b);
-        assert!(
-            a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 43,
-            "{a}"
-        );
+        assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 43, "{a}");
         assert_eq!(hash_token(&a), hash_token(&a));
         assert_eq!(hash_token(&a).len(), 64);
         assert!(!hash_token(&a).contains(&a[4..]));

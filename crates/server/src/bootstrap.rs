@@ -15,9 +15,7 @@ pub const SANDBOX_TEMPLATES: &str = include_str!("../../../fixtures/templates/sa
 #[derive(Debug, thiserror::Error)]
 pub enum BootstrapError {
     /// The name is not allowed.
-    #[error(
-        "an app name is 1 to 64 letters, digits, `-` or `_` (it appears in URLs and Basic credentials)"
-    )]
+    #[error("an app name is 1 to 64 letters, digits, `-` or `_` (it appears in URLs and Basic credentials)")]
     InvalidName,
     /// The store failed (or the name is taken).
     #[error(transparent)]
@@ -71,17 +69,12 @@ pub async fn first_run(store: &DynStore, config: &Config) -> Result<Option<Demo>
         default_language: None,
         default_region: None,
     };
-    let account = store
-        .create_account(app.id, &settings, &Credentials::default())
-        .await?;
-    let items: Vec<serde_json::Value> = serde_json::from_str(SANDBOX_TEMPLATES)
-        .map_err(|e| BootstrapError::Example(e.to_string()))?;
+    let account = store.create_account(app.id, &settings, &Credentials::default()).await?;
+    let items: Vec<serde_json::Value> =
+        serde_json::from_str(SANDBOX_TEMPLATES).map_err(|e| BootstrapError::Example(e.to_string()))?;
     for item in &items {
-        let template =
-            Template::from_meta(item).map_err(|e| BootstrapError::Example(e.to_string()))?;
-        store
-            .create_template(app.id, account.id, &template, item)
-            .await?;
+        let template = Template::from_meta(item).map_err(|e| BootstrapError::Example(e.to_string()))?;
+        store.create_template(app.id, account.id, &template, item).await?;
     }
     Ok(Some(Demo {
         app,
@@ -97,8 +90,7 @@ mod tests {
 
     #[test]
     fn example_templates_are_valid() {
-        let items: Vec<serde_json::Value> =
-            serde_json::from_str(SANDBOX_TEMPLATES).unwrap_or_default();
+        let items: Vec<serde_json::Value> = serde_json::from_str(SANDBOX_TEMPLATES).unwrap_or_default();
         assert_eq!(items.len(), 4);
         for item in &items {
             assert!(Template::from_meta(item).is_ok(), "{item}");

@@ -48,21 +48,11 @@ pub struct ConfigArgs {
     pub log: Option<String>,
 
     /// Largest JSON request body, in bytes [default: 10485760 (10 MiB)].
-    #[arg(
-        long,
-        env = "PREGON_MAX_BODY_BYTES",
-        global = true,
-        value_name = "BYTES"
-    )]
+    #[arg(long, env = "PREGON_MAX_BODY_BYTES", global = true, value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
 
     /// Longest a request may take, in seconds, before it is answered `408 request_timeout` [default: 30].
-    #[arg(
-        long,
-        env = "PREGON_REQUEST_TIMEOUT_SECS",
-        global = true,
-        value_name = "SECS"
-    )]
+    #[arg(long, env = "PREGON_REQUEST_TIMEOUT_SECS", global = true, value_name = "SECS")]
     pub request_timeout_secs: Option<u64>,
 
     /// Largest campaign file upload (or `file_url` download), in bytes [default: 100000000 (100 MB)].
@@ -205,18 +195,24 @@ impl Config {
             listen: args.listen.or(file.listen).unwrap_or(d.listen),
             log_format: args.log_format.or(file.log_format).unwrap_or(d.log_format),
             log: args.log.clone().or(file.log).unwrap_or(d.log),
-            max_body_bytes: args
-                .max_body_bytes
-                .or(file.max_body_bytes)
-                .unwrap_or(d.max_body_bytes),
+            max_body_bytes: args.max_body_bytes.or(file.max_body_bytes).unwrap_or(d.max_body_bytes),
             request_timeout: args
                 .request_timeout_secs
                 .or(file.request_timeout_secs)
                 .map(Duration::from_secs)
                 .unwrap_or(d.request_timeout),
-            max_upload_bytes: args.max_upload_bytes.or(file.max_upload_bytes).unwrap_or(d.max_upload_bytes),
-            max_expanded_bytes: args.max_expanded_bytes.or(file.max_expanded_bytes).unwrap_or(d.max_expanded_bytes),
-            fetch_allow_private: args.fetch_allow_private.or(file.fetch_allow_private).unwrap_or(d.fetch_allow_private),
+            max_upload_bytes: args
+                .max_upload_bytes
+                .or(file.max_upload_bytes)
+                .unwrap_or(d.max_upload_bytes),
+            max_expanded_bytes: args
+                .max_expanded_bytes
+                .or(file.max_expanded_bytes)
+                .unwrap_or(d.max_expanded_bytes),
+            fetch_allow_private: args
+                .fetch_allow_private
+                .or(file.fetch_allow_private)
+                .unwrap_or(d.fetch_allow_private),
             fetch_timeout: args
                 .fetch_timeout_secs
                 .or(file.fetch_timeout_secs)
@@ -262,17 +258,13 @@ mod tests {
             config: Some(file.0.clone()),
             ..Default::default()
         };
-        let e = Config::load(&args)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let e = Config::load(&args).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains("lisen"), "{e}");
         std::fs::remove_file(&file.0).ok();
     }
 
     fn tempfile_path() -> (PathBuf, std::fs::File) {
-        let path =
-            std::env::temp_dir().join(format!("pregon-config-{}.toml", uuid::Uuid::now_v7()));
+        let path = std::env::temp_dir().join(format!("pregon-config-{}.toml", uuid::Uuid::now_v7()));
         let f = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
         (path, f)
     }

@@ -5,9 +5,9 @@
 //! with the reason and nothing kept.
 
 use crate::state::AppState;
+use pregon_core::AppId;
 use pregon_core::campaign::Account;
 use pregon_core::template::Template;
-use pregon_core::AppId;
 use pregon_ingest::limits::Limits;
 use pregon_ingest::model::{JelouMapping, MediaRef, RowModel};
 use pregon_ingest::pipeline::{self, Batch, PipelineError, PipelineOptions};
@@ -61,7 +61,11 @@ impl IngestSpec {
     pub fn row_model(&self) -> Result<RowModel, String> {
         match self.model.as_str() {
             JELOU => {
-                let params = if self.params.is_null() { serde_json::json!([]) } else { self.params.clone() };
+                let params = if self.params.is_null() {
+                    serde_json::json!([])
+                } else {
+                    self.params.clone()
+                };
                 Ok(RowModel::Jelou(JelouMapping::from_json(&params)?))
             }
             _ => Ok(RowModel::ChatTonic),
@@ -69,18 +73,27 @@ impl IngestSpec {
     }
 
     /// Everything the pipeline needs to read the file for `account`.
-    pub fn pipeline_options(&self, account: &Account, limits: Limits, skip_through: u64) -> Result<PipelineOptions, String> {
+    pub fn pipeline_options(
+        &self,
+        account: &Account,
+        limits: Limits,
+        skip_through: u64,
+    ) -> Result<PipelineOptions, String> {
         Ok(PipelineOptions {
             model: self.row_model()?,
-            open: OpenOptions { sheet: self.sheet.clone(), limits },
+            open: OpenOptions {
+                sheet: self.sheet.clone(),
+                limits,
+            },
             defaults: CampaignDefaults {
                 template: self.template.clone().map(|t| (t, self.language.clone())),
                 default_language: account.settings.default_language.clone(),
                 default_region: account.settings.default_region.clone(),
-                media: self
-                    .media_url
-                    .clone()
-                    .map(|url| MediaRef { from: Some("URL".into()), kind: self.media_type.clone(), url }),
+                media: self.media_url.clone().map(|url| MediaRef {
+                    from: Some("URL".into()),
+                    kind: self.media_type.clone(),
+                    url,
+                }),
                 button_payloads: self.button_payloads.clone(),
             },
             skip_through,
@@ -94,7 +107,9 @@ pub async fn template_book(store: &DynStore, app: AppId, account: &Account) -> R
     let stored = store.list_templates(app, account.id).await?;
     // Stored definitions were validated when written; one that no longer parses is left out (its rows are then
     // `unknown_template`) rather than failing the whole campaign.
-    Ok(TemplateBook::new(stored.iter().filter_map(|t| Template::from_meta(&t.definition).ok())))
+    Ok(TemplateBook::new(
+        stored.iter().filter_map(|t| Template::from_meta(&t.definition).ok()),
+    ))
 }
 
 /// The limits of an ingestion, from the settings.
@@ -158,7 +173,8 @@ pub async fn ingest(state: &AppState, claim: IngestClaim) -> Result<(), StoreErr
         .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
     let mut seq = 0;
     while let Some(chunk) = state.store.read_upload(campaign.id, seq).await? {
-        file.write_all(&chunk).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        file.write_all(&chunk)
+            .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         seq += 1;
     }
     file.flush().map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;

@@ -35,13 +35,7 @@ fn meta_account() -> Value {
 
 async fn accounts_are_created_listed_updated_and_deleted(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (status, created) = body(
-        app.post_json("/v1/accounts", &meta_account())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, created) = body(app.post_json("/v1/accounts", &meta_account()).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
     assert_eq!(created["provider"], "meta");
@@ -53,26 +47,14 @@ async fn accounts_are_created_listed_updated_and_deleted(backend: Backend) {
     );
     assert_eq!(created["links"]["webhook"], format!("/webhooks/meta/{id}"));
 
-    let (status, again) = body(
-        app.post_json("/v1/accounts", &meta_account())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, again) = body(app.post_json("/v1/accounts", &meta_account()).send().await.unwrap()).await;
     assert_eq!(
         (status, again["error"]["code"].as_str()),
         (StatusCode::CONFLICT, Some("conflict"))
     );
 
     let sandbox = json!({"name": "play", "provider": "sandbox"});
-    let (status, sb) = body(
-        app.post_json("/v1/accounts", &sandbox)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, sb) = body(app.post_json("/v1/accounts", &sandbox).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::CREATED, "{sb}");
     assert_eq!(
         (sb["sender"].as_str(), sb["rate_per_second"].as_u64()),
@@ -90,7 +72,8 @@ async fn accounts_are_created_listed_updated_and_deleted(backend: Backend) {
     assert_eq!(names, vec!["main", "play"]);
 
     // PATCH changes only what it names; credentials merge, null removes one.
-    let patch = json!({"rate_per_second": 250, "daily_cap": null, "credentials": {"verify_token": null, "waba_id": "1234"}});
+    let patch =
+        json!({"rate_per_second": 250, "daily_cap": null, "credentials": {"verify_token": null, "waba_id": "1234"}});
     let (status, updated) = body(
         app.request(Method::PATCH, &format!("/v1/accounts/{id}"))
             .json(&patch)
@@ -129,10 +112,7 @@ async fn accounts_are_created_listed_updated_and_deleted(backend: Backend) {
     .await;
     assert_eq!(
         (status, e["error"]["details"]["field"].as_str()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("credentials.access_token")
-        )
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("credentials.access_token"))
     );
 
     let r = app
@@ -153,10 +133,7 @@ async fn accounts_are_created_listed_updated_and_deleted(backend: Backend) {
 async fn invalid_accounts_are_refused_with_the_field_at_fault(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let cases = [
-        (
-            json!({"name": "x", "provider": "twilio", "sender": "1"}),
-            "provider",
-        ),
+        (json!({"name": "x", "provider": "twilio", "sender": "1"}), "provider"),
         (
             json!({"name": "x", "provider": "meta", "sender": "1"}),
             "credentials.access_token",
@@ -216,12 +193,7 @@ async fn invalid_accounts_are_refused_with_the_field_at_fault(backend: Backend) 
 
 async fn credentials_never_appear_in_any_response(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let secrets = [
-        "EAAG-SECRET-ACCESS",
-        "SECRET-APP",
-        "SECRET-VERIFY",
-        "NEW-SECRET",
-    ];
+    let secrets = ["EAAG-SECRET-ACCESS", "SECRET-APP", "SECRET-VERIFY", "NEW-SECRET"];
     let mut bodies = Vec::new();
     let created = app
         .post_json("/v1/accounts", &meta_account())
@@ -236,15 +208,7 @@ async fn credentials_never_appear_in_any_response(backend: Backend) {
         .unwrap()
         .to_owned();
     bodies.push(created);
-    bodies.push(
-        app.get("/v1/accounts")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    bodies.push(app.get("/v1/accounts").send().await.unwrap().text().await.unwrap());
     bodies.push(
         app.get(&format!("/v1/accounts/{id}"))
             .send()
@@ -292,28 +256,17 @@ async fn credentials_never_appear_in_any_response(backend: Backend) {
         }
     }
     // They were stored, though: the store hands them to the sender.
-    let acc = app
-        .store
-        .get_account(app.app.id, id.parse().unwrap())
-        .await
-        .unwrap();
+    let acc = app.store.get_account(app.app.id, id.parse().unwrap()).await.unwrap();
     assert_eq!(acc.credentials.get("access_token"), Some("NEW-SECRET"));
 }
 
 async fn templates_from_a_meta_listing_are_accepted_as_they_are(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (_, acc) = body(
-        app.post_json("/v1/accounts", &meta_account())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, acc) = body(app.post_json("/v1/accounts", &meta_account()).send().await.unwrap()).await;
     let base = format!("/v1/accounts/{}/templates", acc["id"].as_str().unwrap());
-    let listing: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixtures().join("templates/meta-listing.json")).unwrap(),
-    )
-    .unwrap();
+    let listing: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("templates/meta-listing.json")).unwrap())
+            .unwrap();
 
     // The whole listing response, pasted as it is.
     let (status, created) = body(app.post_json(&base, &listing).send().await.unwrap()).await;
@@ -323,10 +276,7 @@ async fn templates_from_a_meta_listing_are_accepted_as_they_are(backend: Backend
     let (_, list) = body(app.get(&base).send().await.unwrap()).await;
     let items = list["data"].as_array().unwrap();
     assert_eq!(
-        items
-            .iter()
-            .map(|t| t["name"].as_str().unwrap())
-            .collect::<Vec<_>>(),
+        items.iter().map(|t| t["name"].as_str().unwrap()).collect::<Vec<_>>(),
         vec!["2023_april_promo", "hello_world"]
     );
     // Read back in Meta's shape: every original field kept, Meta's id as provider_id, Pregon's id as id.
@@ -340,13 +290,7 @@ async fn templates_from_a_meta_listing_are_accepted_as_they_are(backend: Backend
     assert_ne!(tid, original["id"].as_str().unwrap());
 
     // The same again is a conflict, and stores nothing new.
-    let (status, e) = body(
-        app.post_json(&base, &listing["data"][0])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, e) = body(app.post_json(&base, &listing["data"][0]).send().await.unwrap()).await;
     assert_eq!(
         (status, e["error"]["code"].as_str()),
         (StatusCode::CONFLICT, Some("conflict"))
@@ -411,13 +355,7 @@ async fn invalid_templates_are_refused_with_their_path(backend: Backend) {
     assert_eq!(e["error"]["code"], "invalid_template");
     assert_eq!(e["error"]["details"]["path"], "components[0].text");
     // In a batch, nothing is stored when one item is bad, and the error names its index.
-    let (status, e) = body(
-        app.post_json(&base, &json!([good, bad]))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, e) = body(app.post_json(&base, &json!([good, bad])).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["error"]["details"]["path"], "[1].components[0].text");
     let (_, list) = body(app.get(&base).send().await.unwrap()).await;

@@ -15,10 +15,7 @@ on_both_backends!(status_query_answers_the_campaign_messages);
 
 async fn campaign_with_messages(app: &TestApp, n: usize) -> (CampaignId, Vec<MessageId>) {
     let acc: Value = app
-        .post_json(
-            "/v1/accounts",
-            &json!({"name": "main", "provider": "sandbox"}),
-        )
+        .post_json("/v1/accounts", &json!({"name": "main", "provider": "sandbox"}))
         .send()
         .await
         .unwrap()
@@ -26,7 +23,11 @@ async fn campaign_with_messages(app: &TestApp, n: usize) -> (CampaignId, Vec<Mes
         .await
         .unwrap();
     let account: AccountId = acc["id"].as_str().unwrap().parse().unwrap();
-    let new = NewCampaign { account_id: account, name: "c".into(), ..Default::default() };
+    let new = NewCampaign {
+        account_id: account,
+        name: "c".into(),
+        ..Default::default()
+    };
     let campaign = app.store.create_campaign(app.app.id, &new).await.unwrap();
     let messages: Vec<NewMessage> = (0..n)
         .map(|i| NewMessage {
@@ -51,11 +52,7 @@ async fn campaign_with_messages(app: &TestApp, n: usize) -> (CampaignId, Vec<Mes
 async fn status_query_answers_the_campaign_messages(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (campaign, ids) = campaign_with_messages(&app, 3).await;
-    for s in [
-        MessageStatus::Queued,
-        MessageStatus::Sending,
-        MessageStatus::Sent,
-    ] {
+    for s in [MessageStatus::Queued, MessageStatus::Sending, MessageStatus::Sent] {
         let update = StatusUpdate {
             provider_message_id: Some("wamid.1".into()),
             ..Default::default()
@@ -84,10 +81,7 @@ async fn status_query_answers_the_campaign_messages(backend: Backend) {
     let hsms = v["hsms"].as_array().unwrap();
     assert_eq!(hsms.len(), 3);
     assert_eq!(
-        (
-            hsms[0]["status"].as_str(),
-            hsms[0]["providerMessageId"].as_str()
-        ),
+        (hsms[0]["status"].as_str(), hsms[0]["providerMessageId"].as_str()),
         (Some("sent"), Some("wamid.1"))
     );
     assert_eq!(
@@ -125,11 +119,7 @@ async fn status_query_answers_the_campaign_messages(backend: Backend) {
     for (q, status, code) in [
         ("not json", StatusCode::BAD_REQUEST, "invalid_query"),
         ("{}", StatusCode::BAD_REQUEST, "invalid_query"),
-        (
-            "{\"campaignId\": \"nope\"}",
-            StatusCode::NOT_FOUND,
-            "not_found",
-        ),
+        ("{\"campaignId\": \"nope\"}", StatusCode::NOT_FOUND, "not_found"),
         (
             "{\"campaignId\": \"01a20627-0000-7000-8000-000000000000\"}",
             StatusCode::NOT_FOUND,
@@ -162,11 +152,7 @@ async fn status_query_answers_the_campaign_messages(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::NOT_FOUND,
-        "acme's path with intruder's token"
-    );
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "acme's path with intruder's token");
     let theirs = format!("/api/v1/intruder/hsm?query={encoded}&token={other}");
     let r = app.client.get(app.url(&theirs)).send().await.unwrap();
     assert_eq!(

@@ -29,10 +29,7 @@ fn clean_env(cmd: &mut Command) -> &mut Command {
 
 #[test]
 fn help_explains_every_setting() {
-    let out = clean_env(&mut Command::new(BIN))
-        .arg("--help")
-        .output()
-        .unwrap();
+    let out = clean_env(&mut Command::new(BIN)).arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     for setting in [
@@ -47,10 +44,7 @@ fn help_explains_every_setting() {
         "apps",
         "serve",
     ] {
-        assert!(
-            help.contains(setting),
-            "--help does not mention {setting}:\n{help}"
-        );
+        assert!(help.contains(setting), "--help does not mention {setting}:\n{help}");
     }
 }
 
@@ -69,10 +63,7 @@ fn a_bad_settings_file_is_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        err.contains("invalid settings file") && err.contains("listen"),
-        "{err}"
-    );
+    assert!(err.contains("invalid settings file") && err.contains("listen"), "{err}");
 }
 
 #[test]
@@ -87,11 +78,7 @@ fn apps_create_prints_the_token_last_and_refuses_bad_or_taken_names() {
             .unwrap()
     };
     let out = run("acme");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let token = stdout.split_whitespace().last().unwrap();
     assert!(token.starts_with("pgn_") && token.len() == 47, "{stdout}");
@@ -185,10 +172,7 @@ fn first_run_serves_the_sandbox_account_and_stops_on_sigterm() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(
-            Instant::now() < deadline,
-            "pregon did not stop within 10 s of SIGTERM"
-        );
+        assert!(Instant::now() < deadline, "pregon did not stop within 10 s of SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "a graceful stop exits 0: {status:?}");

@@ -10,10 +10,7 @@ use serde_json::{Value, json};
 async fn error_of(r: pregon_testkit::reqwest::Response) -> (StatusCode, String, String) {
     let status = r.status();
     let v: Value = r.json().await.unwrap_or(Value::Null);
-    let code = v["error"]["code"]
-        .as_str()
-        .unwrap_or("<no code>")
-        .to_owned();
+    let code = v["error"]["code"].as_str().unwrap_or("<no code>").to_owned();
     let message = v["error"]["message"].as_str().unwrap_or("").to_owned();
     (status, code, message)
 }
@@ -24,18 +21,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/accounts"),
     ("GET", "/v1/accounts/01a20627-0000-7000-8000-000000000000"),
     ("PATCH", "/v1/accounts/01a20627-0000-7000-8000-000000000000"),
-    (
-        "DELETE",
-        "/v1/accounts/01a20627-0000-7000-8000-000000000000",
-    ),
-    (
-        "GET",
-        "/v1/accounts/01a20627-0000-7000-8000-000000000000/templates",
-    ),
-    (
-        "POST",
-        "/v1/accounts/01a20627-0000-7000-8000-000000000000/templates",
-    ),
+    ("DELETE", "/v1/accounts/01a20627-0000-7000-8000-000000000000"),
+    ("GET", "/v1/accounts/01a20627-0000-7000-8000-000000000000/templates"),
+    ("POST", "/v1/accounts/01a20627-0000-7000-8000-000000000000/templates"),
     (
         "GET",
         "/v1/accounts/01a20627-0000-7000-8000-000000000000/templates/01a20627-0000-7000-8000-000000000001",
@@ -50,14 +38,8 @@ const ROUTES: &[(&str, &str)] = &[
     ),
     ("GET", "/v1/campaigns"),
     ("GET", "/v1/campaigns/01a20627-0000-7000-8000-000000000000"),
-    (
-        "GET",
-        "/v1/campaigns/01a20627-0000-7000-8000-000000000000/messages",
-    ),
-    (
-        "GET",
-        "/v1/campaigns/01a20627-0000-7000-8000-000000000000/rejections",
-    ),
+    ("GET", "/v1/campaigns/01a20627-0000-7000-8000-000000000000/messages"),
+    ("GET", "/v1/campaigns/01a20627-0000-7000-8000-000000000000/rejections"),
     ("GET", "/v1/messages/01a20627-0000-7000-8000-000000000000"),
 ];
 
@@ -67,10 +49,7 @@ async fn every_route_refuses_requests_without_valid_credentials() {
     for (method, path) in ROUTES {
         let method: Method = method.parse().unwrap();
         let variants = [
-            (
-                "no credentials",
-                app.client.request(method.clone(), app.url(path)),
-            ),
+            ("no credentials", app.client.request(method.clone(), app.url(path))),
             (
                 "unknown token",
                 app.client
@@ -79,10 +58,8 @@ async fn every_route_refuses_requests_without_valid_credentials() {
             ),
             (
                 "token in the query",
-                app.client.request(
-                    method.clone(),
-                    app.url(&format!("{path}?token={}", app.token)),
-                ),
+                app.client
+                    .request(method.clone(), app.url(&format!("{path}?token={}", app.token))),
             ),
             (
                 "wrong scheme",
@@ -94,9 +71,7 @@ async fn every_route_refuses_requests_without_valid_credentials() {
         for (what, req) in variants {
             let r = req.json(&json!({})).send().await.unwrap();
             assert_eq!(
-                r.headers()
-                    .get("www-authenticate")
-                    .map(|v| v.to_str().unwrap_or("")),
+                r.headers().get("www-authenticate").map(|v| v.to_str().unwrap_or("")),
                 Some("Bearer realm=\"pregon\"")
             );
             let (status, code, message) = error_of(r).await;
@@ -172,13 +147,7 @@ async fn health_needs_no_token_and_readiness_checks_the_database() {
 async fn request_ids_are_generated_or_echoed() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
-    let id = r
-        .headers()
-        .get("x-request-id")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let id = r.headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
     assert_eq!(id.len(), 36, "a UUID: {id}");
     let r = app
         .client
@@ -202,12 +171,7 @@ async fn request_ids_are_generated_or_echoed() {
 #[tokio::test]
 async fn every_error_has_the_catalogue_shape() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| c.max_body_bytes = 2048).await;
-    let cases: Vec<(
-        &str,
-        pregon_testkit::reqwest::RequestBuilder,
-        StatusCode,
-        &str,
-    )> = vec![
+    let cases: Vec<(&str, pregon_testkit::reqwest::RequestBuilder, StatusCode, &str)> = vec![
         (
             "unknown route",
             app.get("/v1/nothing-here"),
@@ -279,23 +243,16 @@ async fn every_error_has_the_catalogue_shape() {
 
 #[test]
 fn docs_list_every_error_code_with_its_status() {
-    let docs =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/errors.md"))
-            .unwrap();
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/errors.md")).unwrap();
     for code in pregon_core::ErrorCode::ALL {
         let row = format!("| `{}` | {} |", code.as_str(), code.http_status());
-        assert!(
-            docs.contains(&row),
-            "docs/errors.md lacks the row starting `{row}`"
-        );
+        assert!(docs.contains(&row), "docs/errors.md lacks the row starting `{row}`");
     }
 }
 
 #[test]
 fn docs_list_every_rejection_code() {
-    let docs =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/errors.md"))
-            .unwrap();
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/errors.md")).unwrap();
     for code in pregon_core::RejectionCode::ALL {
         assert!(
             docs.contains(&format!("| `{}` |", code.as_str())),

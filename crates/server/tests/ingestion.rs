@@ -21,7 +21,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-on_both_backends!(a_worker_that_dies_half_way_is_resumed_without_duplicates, rejections_export_as_csv, sample_files_upload_back);
+on_both_backends!(
+    a_worker_that_dies_half_way_is_resumed_without_duplicates,
+    rejections_export_as_csv,
+    sample_files_upload_back
+);
 
 const ROWS: u64 = 12_000;
 
@@ -41,9 +45,15 @@ async fn a_worker_that_dies_half_way_is_resumed_without_duplicates(backend: Back
         default_language: None,
         default_region: None,
     };
-    let account = store.create_account(app.id, &settings, &Credentials::default()).await.unwrap();
+    let account = store
+        .create_account(app.id, &settings, &Credentials::default())
+        .await
+        .unwrap();
     let def = json!({"name": "hello_world", "language": "en_US", "components": [{"type": "BODY", "text": "Hello"}]});
-    store.create_template(app.id, account.id, &Template::from_meta(&def).unwrap(), &def).await.unwrap();
+    store
+        .create_template(app.id, account.id, &Template::from_meta(&def).unwrap(), &def)
+        .await
+        .unwrap();
 
     // 12,000 rows (three batches); every 1,000th phone is invalid, so rejections are part of the resume too.
     let dir = tempfile::tempdir().unwrap();
@@ -53,11 +63,19 @@ async fn a_worker_that_dies_half_way_is_resumed_without_duplicates(backend: Back
         if i % 1000 == 999 {
             csv.push_str("123,hello_world,en_US\n");
         } else {
-            csv.push_str(&format!("+1415{}{:04},hello_world,en_US\n", 200 + i / 10_000, i % 10_000));
+            csv.push_str(&format!(
+                "+1415{}{:04},hello_world,en_US\n",
+                200 + i / 10_000,
+                i % 10_000
+            ));
         }
     }
     std::fs::write(&path, csv).unwrap();
-    let spec = IngestSpec { model: "chat_tonic".into(), sheet: Some("campaign".into()), ..Default::default() };
+    let spec = IngestSpec {
+        model: "chat_tonic".into(),
+        sheet: Some("campaign".into()),
+        ..Default::default()
+    };
     let new = NewCampaign {
         account_id: account.id,
         name: "big".into(),
@@ -67,7 +85,11 @@ async fn a_worker_that_dies_half_way_is_resumed_without_duplicates(backend: Back
     let campaign = store.create_campaign_with_upload(app.id, &new, &path).await.unwrap();
 
     // The first worker stores one batch, then dies (its lease is short so the test need not wait a minute).
-    let dead = store.claim_ingestion("dead-worker", Duration::from_millis(300)).await.unwrap().unwrap();
+    let dead = store
+        .claim_ingestion("dead-worker", Duration::from_millis(300))
+        .await
+        .unwrap()
+        .unwrap();
     let options = spec.pipeline_options(&account, Default::default(), 0).unwrap();
     let book = ingestion::template_book(&store, app.id, &account).await.unwrap();
     let first: Arc<Mutex<Option<Batch>>> = Arc::default();
@@ -86,14 +108,31 @@ async fn a_worker_that_dies_half_way_is_resumed_without_duplicates(backend: Back
     let through = batch.through_row;
     assert!(through > 1 && through < ROWS, "one batch of several: {through}");
     store
-        .store_ingest_batch(&dead, &batch.messages, &batch.rejections, through, Duration::from_millis(300))
+        .store_ingest_batch(
+            &dead,
+            &batch.messages,
+            &batch.rejections,
+            through,
+            Duration::from_millis(300),
+        )
         .await
         .unwrap();
 
     // Another worker takes the campaign over once the lease has run out, and finishes it.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let state = AppState::new(store.clone(), Config { database_url: db.url.clone(), ..Config::default() }).unwrap();
-    let claim = store.claim_ingestion("second-worker", ingestion::LEASE).await.unwrap().unwrap();
+    let state = AppState::new(
+        store.clone(),
+        Config {
+            database_url: db.url.clone(),
+            ..Config::default()
+        },
+    )
+    .unwrap();
+    let claim = store
+        .claim_ingestion("second-worker", ingestion::LEASE)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(claim.campaign.ingested_rows, through);
     ingestion::ingest(&state, claim).await.unwrap();
 
@@ -102,15 +141,33 @@ async fn a_worker_that_dies_half_way_is_resumed_without_duplicates(backend: Back
     assert_eq!(c.counts.rows, ROWS);
     assert_eq!(c.counts.rejected, ROWS / 1000);
     assert_eq!(c.counts.accepted, ROWS - ROWS / 1000);
-    let messages = store.list_messages(app.id, campaign.id, &MessageFilter { limit: 20_000, ..Default::default() }).await.unwrap();
+    let messages = store
+        .list_messages(
+            app.id,
+            campaign.id,
+            &MessageFilter {
+                limit: 20_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let rejections = store.list_rejections(app.id, campaign.id, None, 20_000).await.unwrap();
     assert_eq!(messages.len() as u64, c.counts.accepted, "the counters equal a recount");
     assert_eq!(rejections.len() as u64, c.counts.rejected);
-    let mut rows: Vec<u64> = messages.iter().filter_map(|m| m.row_number).chain(rejections.iter().map(|r| r.row_number)).collect();
+    let mut rows: Vec<u64> = messages
+        .iter()
+        .filter_map(|m| m.row_number)
+        .chain(rejections.iter().map(|r| r.row_number))
+        .collect();
     rows.sort_unstable();
     let expected: Vec<u64> = (2..ROWS + 2).collect();
     assert_eq!(rows, expected, "every row exactly once");
-    assert_eq!(store.read_upload(campaign.id, 0).await.unwrap(), None, "the upload is gone once ingested");
+    assert_eq!(
+        store.read_upload(campaign.id, 0).await.unwrap(),
+        None,
+        "the upload is gone once ingested"
+    );
 }
 
 async fn sandbox_account(app: &TestApp) -> String {
@@ -125,13 +182,23 @@ async fn sandbox_account(app: &TestApp) -> String {
     let id = acc["id"].as_str().unwrap().to_owned();
     let templates: Value =
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("templates/sandbox.json")).unwrap()).unwrap();
-    app.post_json(&format!("/v1/accounts/{id}/templates"), &templates).send().await.unwrap();
+    app.post_json(&format!("/v1/accounts/{id}/templates"), &templates)
+        .send()
+        .await
+        .unwrap();
     id
 }
 
 async fn wait_settled(app: &TestApp, id: &str) -> Value {
     for _ in 0..600 {
-        let c: Value = app.get(&format!("/v1/campaigns/{id}")).send().await.unwrap().json().await.unwrap();
+        let c: Value = app
+            .get(&format!("/v1/campaigns/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if c["status"] != "ingesting" {
             return c;
         }
@@ -144,21 +211,53 @@ async fn rejections_export_as_csv(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let account = sandbox_account(&app).await;
     let bytes = std::fs::read(fixtures().join("files/chat-tonic.csv")).unwrap();
-    let form = Form::new().text("account", account).part("file", Part::bytes(bytes).file_name("hsm.csv"));
-    let created: Value = app.request(Method::POST, "/v1/campaigns").multipart(form).send().await.unwrap().json().await.unwrap();
+    let form = Form::new()
+        .text("account", account)
+        .part("file", Part::bytes(bytes).file_name("hsm.csv"));
+    let created: Value = app
+        .request(Method::POST, "/v1/campaigns")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
     wait_settled(&app, &id).await;
-    let r = app.get(&format!("/v1/campaigns/{id}/rejections")).header("accept", "text/csv").send().await.unwrap();
+    let r = app
+        .get(&format!("/v1/campaigns/{id}/rejections"))
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers().get("content-type").unwrap().to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        r.headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let text = r.text().await.unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let rows: Vec<(u64, String)> =
-        reader.records().map(|r| r.unwrap()).map(|r| (r[0].parse().unwrap(), r[2].to_owned())).collect();
+    let rows: Vec<(u64, String)> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[0].parse().unwrap(), r[2].to_owned()))
+        .collect();
     assert_eq!(rows.len(), 7);
     assert_eq!(rows[0], (6, "invalid_phone".to_owned()));
     assert_eq!(rows[6], (12, "missing_button_parameter".to_owned()));
-    let same = app.get(&format!("/v1/campaigns/{id}/rejections?format=csv")).send().await.unwrap().text().await.unwrap();
+    let same = app
+        .get(&format!("/v1/campaigns/{id}/rejections?format=csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(same, text);
 }
 
@@ -167,20 +266,38 @@ async fn sample_files_upload_back(backend: Backend) {
     let account = sandbox_account(&app).await;
     for (format, name) in [("csv", "sample.csv"), ("xlsx", "sample.xlsx")] {
         let r = app
-            .get(&format!("/v1/accounts/{account}/templates/appointment_reminder/sample?format={format}"))
+            .get(&format!(
+                "/v1/accounts/{account}/templates/appointment_reminder/sample?format={format}"
+            ))
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{format}");
         let bytes = r.bytes().await.unwrap().to_vec();
-        let form = Form::new().text("account", account.clone()).part("file", Part::bytes(bytes).file_name(name));
-        let created: Value = app.request(Method::POST, "/v1/campaigns").multipart(form).send().await.unwrap().json().await.unwrap();
+        let form = Form::new()
+            .text("account", account.clone())
+            .part("file", Part::bytes(bytes).file_name(name));
+        let created: Value = app
+            .request(Method::POST, "/v1/campaigns")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let c = wait_settled(&app, created["id"].as_str().unwrap()).await;
-        assert_eq!((c["counts"]["accepted"].as_u64(), c["counts"]["rejected"].as_u64()), (Some(1), Some(0)), "{format}: {c}");
+        assert_eq!(
+            (c["counts"]["accepted"].as_u64(), c["counts"]["rejected"].as_u64()),
+            (Some(1), Some(0)),
+            "{format}: {c}"
+        );
     }
     // The Jelou-model sample, with the mapping it comes with.
     let r = app
-        .get(&format!("/v1/accounts/{account}/templates/payment_due/sample?model=jelou"))
+        .get(&format!(
+            "/v1/accounts/{account}/templates/payment_due/sample?model=jelou"
+        ))
         .send()
         .await
         .unwrap();
@@ -193,11 +310,23 @@ async fn sample_files_upload_back(backend: Backend) {
         .text("template", "payment_due")
         .text("params", params)
         .part("file", Part::bytes(bytes).file_name("jelou.csv"));
-    let created: Value = app.request(Method::POST, "/v1/campaigns").multipart(form).send().await.unwrap().json().await.unwrap();
+    let created: Value = app
+        .request(Method::POST, "/v1/campaigns")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let c = wait_settled(&app, created["id"].as_str().unwrap()).await;
     // payment_due has a dynamic URL button: a mapping-model file gives no buttonParameter, so the row is refused
     // with the reason, not dropped.
     assert_eq!(c["counts"]["rows"], 1, "{c}");
-    let r = app.get(&format!("/v1/accounts/{account}/templates/no_such/sample")).send().await.unwrap();
+    let r = app
+        .get(&format!("/v1/accounts/{account}/templates/no_such/sample"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

@@ -68,10 +68,7 @@ async fn no_secret_is_ever_logged() {
         .await
         .unwrap();
     app.client
-        .get(app.url(&format!(
-            "/api/v1/acme/hsm?query=%7B%7D&token={}",
-            app.token
-        )))
+        .get(app.url(&format!("/api/v1/acme/hsm?query=%7B%7D&token={}", app.token)))
         .send()
         .await
         .unwrap();
@@ -81,25 +78,15 @@ async fn no_secret_is_ever_logged() {
         .await
         .unwrap();
     // The store reads the credentials back (as a sender will).
-    let stored = app
-        .store
-        .get_account(app.app.id, id.parse().unwrap())
-        .await
-        .unwrap();
+    let stored = app.store.get_account(app.app.id, id.parse().unwrap()).await.unwrap();
     tracing::debug!(?stored, "account as the sender sees it");
     let token = app.token.clone();
     drop(app);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        text.contains("account created"),
-        "the capture works: {text}"
-    );
-    assert!(
-        text.contains("/api/v1/acme/hsm"),
-        "requests are logged (path only)"
-    );
+    assert!(text.contains("account created"), "the capture works: {text}");
+    assert!(text.contains("/api/v1/acme/hsm"), "requests are logged (path only)");
     for secret in [
         "LOGSECRET-1",
         "LOGSECRET-2",

@@ -18,10 +18,7 @@ async fn every_resource_of_an_app_is_invisible_to_another(backend: Backend) {
     // The owner's resources: an account and a template through the API, a campaign with messages and a rejected
     // row through the store (campaign creation arrives with the ingestion endpoints).
     let acc: Value = app
-        .post_json(
-            "/v1/accounts",
-            &json!({"name": "main", "provider": "sandbox"}),
-        )
+        .post_json("/v1/accounts", &json!({"name": "main", "provider": "sandbox"}))
         .send()
         .await
         .unwrap()
@@ -94,11 +91,8 @@ async fn every_resource_of_an_app_is_invisible_to_another(backend: Backend) {
     }
 
     let (_, intruder_token) = app.another_app("intruder").await;
-    let as_intruder = |method: Method, path: &str| {
-        app.client
-            .request(method, app.url(path))
-            .bearer_auth(&intruder_token)
-    };
+    let as_intruder =
+        |method: Method, path: &str| app.client.request(method, app.url(path)).bearer_auth(&intruder_token);
 
     let attempts: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/v1/accounts/{acc_id}"), None),
@@ -108,23 +102,13 @@ async fn every_resource_of_an_app_is_invisible_to_another(backend: Backend) {
             Some(json!({"name": "pwned"})),
         ),
         (Method::DELETE, format!("/v1/accounts/{acc_id}"), None),
-        (
-            Method::GET,
-            format!("/v1/accounts/{acc_id}/templates"),
-            None,
-        ),
+        (Method::GET, format!("/v1/accounts/{acc_id}/templates"), None),
         (
             Method::POST,
             format!("/v1/accounts/{acc_id}/templates"),
-            Some(
-                json!({"name": "x", "language": "en", "components": [{"type": "BODY", "text": "x"}]}),
-            ),
+            Some(json!({"name": "x", "language": "en", "components": [{"type": "BODY", "text": "x"}]})),
         ),
-        (
-            Method::GET,
-            format!("/v1/accounts/{acc_id}/templates/{tpl_id}"),
-            None,
-        ),
+        (Method::GET, format!("/v1/accounts/{acc_id}/templates/{tpl_id}"), None),
         (
             Method::PUT,
             format!("/v1/accounts/{acc_id}/templates/{tpl_id}"),

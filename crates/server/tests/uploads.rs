@@ -24,7 +24,10 @@ on_both_backends!(
 /// A sandbox account holding the example templates; returns its id.
 async fn sandbox_account(app: &TestApp) -> String {
     let acc: Value = app
-        .post_json("/v1/accounts", &json!({"name": "sandbox", "provider": "sandbox", "default_language": "en_US"}))
+        .post_json(
+            "/v1/accounts",
+            &json!({"name": "sandbox", "provider": "sandbox", "default_language": "en_US"}),
+        )
         .send()
         .await
         .unwrap()
@@ -34,7 +37,11 @@ async fn sandbox_account(app: &TestApp) -> String {
     let id = acc["id"].as_str().unwrap().to_owned();
     let templates: Value =
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("templates/sandbox.json")).unwrap()).unwrap();
-    let r = app.post_json(&format!("/v1/accounts/{id}/templates"), &templates).send().await.unwrap();
+    let r = app
+        .post_json(&format!("/v1/accounts/{id}/templates"), &templates)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     id
 }
@@ -45,8 +52,15 @@ fn file_part(name: &str) -> Part {
 }
 
 async fn upload(app: &TestApp, account: &str, file: &str) -> (StatusCode, Value) {
-    let form = Form::new().text("account", account.to_owned()).part("file", file_part(file));
-    let r = app.request(Method::POST, "/v1/campaigns").multipart(form).send().await.unwrap();
+    let form = Form::new()
+        .text("account", account.to_owned())
+        .part("file", file_part(file));
+    let r = app
+        .request(Method::POST, "/v1/campaigns")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     (r.status(), r.json().await.unwrap_or(Value::Null))
 }
 
@@ -54,7 +68,14 @@ async fn upload(app: &TestApp, account: &str, file: &str) -> (StatusCode, Value)
 async fn settled(app: &TestApp, id: &str) -> Value {
     let started = Instant::now();
     loop {
-        let c: Value = app.get(&format!("/v1/campaigns/{id}")).send().await.unwrap().json().await.unwrap();
+        let c: Value = app
+            .get(&format!("/v1/campaigns/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if c["status"] != "ingesting" {
             return c;
         }
@@ -64,17 +85,36 @@ async fn settled(app: &TestApp, id: &str) -> Value {
 }
 
 async fn rejections(app: &TestApp, id: &str) -> Vec<(u64, String)> {
-    let v: Value = app.get(&format!("/v1/campaigns/{id}/rejections")).send().await.unwrap().json().await.unwrap();
+    let v: Value = app
+        .get(&format!("/v1/campaigns/{id}/rejections"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     v["data"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["row_number"].as_u64().unwrap(), r["code"].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r["row_number"].as_u64().unwrap(),
+                r["code"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
 async fn messages(app: &TestApp, id: &str) -> Vec<Value> {
-    let v: Value = app.get(&format!("/v1/campaigns/{id}/messages")).send().await.unwrap().json().await.unwrap();
+    let v: Value = app
+        .get(&format!("/v1/campaigns/{id}/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     v["data"].as_array().unwrap().clone()
 }
 
@@ -110,14 +150,25 @@ async fn every_chat_tonic_format_gives_the_same_messages_and_rejections(backend:
         let c = settled(&app, &id).await;
         assert_eq!(c["status"], "scheduled", "{file}: {c}");
         let k = &c["counts"];
-        assert_eq!((k["rows"].as_u64(), k["accepted"].as_u64(), k["rejected"].as_u64()), (Some(11), Some(4), Some(7)), "{file}");
+        assert_eq!(
+            (k["rows"].as_u64(), k["accepted"].as_u64(), k["rejected"].as_u64()),
+            (Some(11), Some(4), Some(7)),
+            "{file}"
+        );
         assert_eq!(k["pending"], 4, "{file}");
         let shift = u64::from(json_rows);
-        let expected: Vec<(u64, String)> = EXPECTED_REJECTIONS.iter().map(|(r, c)| (r - shift, c.to_string())).collect();
+        let expected: Vec<(u64, String)> = EXPECTED_REJECTIONS
+            .iter()
+            .map(|(r, c)| (r - shift, c.to_string()))
+            .collect();
         assert_eq!(rejections(&app, &id).await, expected, "{file}");
         let msgs = messages(&app, &id).await;
         let phones: Vec<&str> = msgs.iter().map(|m| m["phone"].as_str().unwrap()).collect();
-        assert_eq!(phones, vec!["+5491123456789", "+525512345678", "+14155552671", "+34612345678"], "{file}");
+        assert_eq!(
+            phones,
+            vec!["+5491123456789", "+525512345678", "+14155552671", "+34612345678"],
+            "{file}"
+        );
         // What the recipient sees: image header → media type, body and footer.
         assert_eq!(
             msgs[0]["rendered_text"],
@@ -126,7 +177,14 @@ async fn every_chat_tonic_format_gives_the_same_messages_and_rejections(backend:
         );
         assert_eq!(msgs[0]["flag"], "email=ana@example.com");
         // The header's parameter comes first in the Chat-Tonic columns.
-        assert!(msgs[1]["rendered_text"].as_str().unwrap().starts_with("Recordatorio de odontología\n\nHola Ana,"), "{file}: {}", msgs[1]);
+        assert!(
+            msgs[1]["rendered_text"]
+                .as_str()
+                .unwrap()
+                .starts_with("Recordatorio de odontología\n\nHola Ana,"),
+            "{file}: {}",
+            msgs[1]
+        );
         assert_eq!(c["source"]["format"], format, "{file}");
         assert_eq!(c["source"]["wrapped_in"], wrapped_in, "{file}");
         assert_eq!(c["source"]["name"], file);
@@ -139,7 +197,10 @@ async fn chat_tonic_upload_endpoint_takes_the_upload_field_and_a_date(backend: B
     let account = sandbox_account(&app).await;
     let at = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
     let encoded: String = form_urlencoded::byte_serialize(at.as_bytes()).collect();
-    let url = format!("/api/v1/acme/hsm/campaign/upload?platform=whatsapp-sandbox&accountId={account}&date={encoded}&token={}", app.token);
+    let url = format!(
+        "/api/v1/acme/hsm/campaign/upload?platform=whatsapp-sandbox&accountId={account}&date={encoded}&token={}",
+        app.token
+    );
     let form = Form::new().part("upload", file_part("chat-tonic.xlsx"));
     let r = app.client.post(app.url(&url)).multipart(form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
@@ -148,7 +209,10 @@ async fn chat_tonic_upload_endpoint_takes_the_upload_field_and_a_date(backend: B
     let c = settled(&app, &id).await;
     assert_eq!(c["status"], "scheduled");
     let scheduled = chrono::DateTime::parse_from_rfc3339(c["scheduled_at"].as_str().unwrap()).unwrap();
-    assert_eq!(scheduled.timestamp(), chrono::DateTime::parse_from_rfc3339(&at).unwrap().timestamp());
+    assert_eq!(
+        scheduled.timestamp(),
+        chrono::DateTime::parse_from_rfc3339(&at).unwrap().timestamp()
+    );
     assert_eq!(c["counts"]["accepted"], 4);
 
     // The wrong platform, a date in the past, a wrong sheet.
@@ -163,7 +227,15 @@ async fn chat_tonic_upload_endpoint_takes_the_upload_field_and_a_date(backend: B
     assert_eq!(e["error"]["code"], "invalid_schedule");
     let form = Form::new().part("upload", file_part("wrong-sheet.xlsx"));
     let url = format!("/api/v1/acme/hsm/campaign/upload?accountId={account}");
-    let e: Value = app.request(Method::POST, &url).multipart(form).send().await.unwrap().json().await.unwrap();
+    let e: Value = app
+        .request(Method::POST, &url)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(e["error"]["details"]["reason"], "wrong_sheet");
     assert!(e["error"]["message"].as_str().unwrap().contains("Sheet1, Data"), "{e}");
 }
@@ -182,39 +254,104 @@ async fn jelou_endpoint_answers_as_its_document_shows(backend: Backend) {
             .text("buttonPayloads", r#"[{"type":"edge","action":"Yes","skillId":"1"},{"type":"edge","action":"More","skillId":"2"}]"#)
             .part("file", file_part(file))
     };
-    let r = app.client.post(app.url("/v1/hsm/file")).basic_auth("acme", Some(&app.token)).multipart(jelou_form("jelou.csv", "order_confirmation")).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/v1/hsm/file"))
+        .basic_auth("acme", Some(&app.token))
+        .multipart(jelou_form("jelou.csv", "order_confirmation"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let id = r.headers().get("x-campaign-id").unwrap().to_str().unwrap().to_owned();
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body, json!({"message": ["Campaign has been created."], "status": "success"}));
+    assert_eq!(
+        body,
+        json!({"message": ["Campaign has been created."], "status": "success"})
+    );
     let c = settled(&app, &id).await;
     assert_eq!(c["status"], "scheduled", "{c}");
-    assert_eq!((c["counts"]["accepted"].as_u64(), c["counts"]["rejected"].as_u64()), (Some(4), Some(0)));
+    assert_eq!(
+        (c["counts"]["accepted"].as_u64(), c["counts"]["rejected"].as_u64()),
+        (Some(4), Some(0))
+    );
     let msgs = messages(&app, &id).await;
     assert_eq!(msgs[0]["phone"], "+593991234567");
     assert_eq!(
         msgs[0]["rendered_text"],
         "Your order A12345 for a total of $250.00 is confirmed. The expected delivery is María José.\n\nThank you for shopping with us!"
     );
-    assert_eq!(msgs[0]["params"]["header"]["media"]["url"], "https://cdn.example.com/promo.png");
-    let payload = msgs[0]["params"]["buttons"][0]["value"].as_str().map(|s| serde_json::from_str::<Value>(s).unwrap());
-    assert_eq!(payload, Some(json!({"type": "edge", "action": "Yes", "skillId": "1"})), "Jelou's buttonPayloads ride on the quick replies");
+    assert_eq!(
+        msgs[0]["params"]["header"]["media"]["url"],
+        "https://cdn.example.com/promo.png"
+    );
+    let payload = msgs[0]["params"]["buttons"][0]["value"]
+        .as_str()
+        .map(|s| serde_json::from_str::<Value>(s).unwrap());
+    assert_eq!(
+        payload,
+        Some(json!({"type": "edge", "action": "Yes", "skillId": "1"})),
+        "Jelou's buttonPayloads ride on the quick replies"
+    );
 
     let failed = |msg: &str| json!({"message": [msg], "status": "failed"});
-    let r = app.client.post(app.url("/v1/hsm/file")).basic_auth("acme", Some(&app.token)).multipart(jelou_form("jelou-bad-header.csv", "order_confirmation")).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/v1/hsm/file"))
+        .basic_auth("acme", Some(&app.token))
+        .multipart(jelou_form("jelou-bad-header.csv", "order_confirmation"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_client_error());
     assert_eq!(r.json::<Value>().await.unwrap(), failed("Invalid CSV format"));
-    let r = app.client.post(app.url("/v1/hsm/file")).basic_auth("acme", Some(&app.token)).multipart(jelou_form("jelou.csv", "no_such_template")).send().await.unwrap();
-    assert_eq!(r.json::<Value>().await.unwrap(), failed("Template not found or not approved"));
+    let r = app
+        .client
+        .post(app.url("/v1/hsm/file"))
+        .basic_auth("acme", Some(&app.token))
+        .multipart(jelou_form("jelou.csv", "no_such_template"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        failed("Template not found or not approved")
+    );
     // Small bodies: the auth layer answers before reading the body.
     let small = json!({"campaignName": "x", "elementName": "hello_world", "botId": account, "params": []});
-    let r = app.client.post(app.url("/v1/hsm/file")).basic_auth("acme", Some("pgn_wrong")).json(&small).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/v1/hsm/file"))
+        .basic_auth("acme", Some("pgn_wrong"))
+        .json(&small)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(r.json::<Value>().await.unwrap(), json!({"message": "Authentication failed"}));
-    let r = app.client.post(app.url("/v1/hsm/file")).json(&small).send().await.unwrap();
-    assert_eq!(r.json::<Value>().await.unwrap(), json!({"message": "Authentication failed"}));
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"message": "Authentication failed"})
+    );
+    let r = app
+        .client
+        .post(app.url("/v1/hsm/file"))
+        .json(&small)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"message": "Authentication failed"})
+    );
     // JSON body with fileUrl missing: a failure in Jelou's shape.
-    let r = app.client.post(app.url("/v1/hsm/file")).basic_auth("acme", Some(&app.token)).json(&json!({"campaignName": "x", "elementName": "hello_world", "botId": account, "params": []})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/v1/hsm/file"))
+        .basic_auth("acme", Some(&app.token))
+        .json(&json!({"campaignName": "x", "elementName": "hello_world", "botId": account, "params": []}))
+        .send()
+        .await
+        .unwrap();
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["status"], "failed");
     assert!(v["message"][0].as_str().unwrap().contains("file"), "{v}");
@@ -248,7 +385,10 @@ async fn bad_files_are_refused_before_anything_is_created(backend: Backend) {
     assert_eq!(status, StatusCode::ACCEPTED);
     let id = created["id"].as_str().unwrap().to_owned();
     let c = settled(&app, &id).await;
-    assert_eq!((c["counts"]["accepted"].as_u64(), c["counts"]["rejected"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (c["counts"]["accepted"].as_u64(), c["counts"]["rejected"].as_u64()),
+        (Some(2), Some(1))
+    );
     assert_eq!(rejections(&app, &id).await, vec![(3, "invalid_row".to_string())]);
 }
 
@@ -260,7 +400,10 @@ async fn a_file_that_breaks_part_way_fails_the_campaign_and_keeps_nothing(backen
     let id = created["id"].as_str().unwrap().to_owned();
     let c = settled(&app, &id).await;
     assert_eq!(c["status"], "failed");
-    assert!(c["failure_reason"].as_str().unwrap().starts_with("malformed_json"), "{c}");
+    assert!(
+        c["failure_reason"].as_str().unwrap().starts_with("malformed_json"),
+        "{c}"
+    );
     assert_eq!(c["counts"]["rows"], 0);
     assert!(messages(&app, &id).await.is_empty());
     assert!(rejections(&app, &id).await.is_empty());
@@ -270,8 +413,13 @@ async fn idempotency_key_returns_the_first_campaign(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let account = sandbox_account(&app).await;
     let send = || {
-        let form = Form::new().text("account", account.clone()).part("file", file_part("chat-tonic.csv"));
-        app.request(Method::POST, "/v1/campaigns").header("Idempotency-Key", "upload-42").multipart(form).send()
+        let form = Form::new()
+            .text("account", account.clone())
+            .part("file", file_part("chat-tonic.csv"));
+        app.request(Method::POST, "/v1/campaigns")
+            .header("Idempotency-Key", "upload-42")
+            .multipart(form)
+            .send()
     };
     let first = send().await.unwrap();
     assert_eq!(first.status(), StatusCode::ACCEPTED);
@@ -290,34 +438,63 @@ async fn file_url_is_fetched(backend: Backend) {
     let account = sandbox_account(&app).await;
     // A local file server (the testkit allows private addresses; production refuses them).
     let bytes = std::fs::read(fixtures().join("files/chat-tonic.csv.zip")).unwrap();
-    let router = axum::Router::new().route("/files/hsm.csv.zip", axum::routing::get(move || async move { bytes.clone() }));
+    let router = axum::Router::new().route(
+        "/files/hsm.csv.zip",
+        axum::routing::get(move || async move { bytes.clone() }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let body = json!({"account": account, "file_url": format!("http://{addr}/files/hsm.csv.zip"), "name": "from a url"});
+    let body =
+        json!({"account": account, "file_url": format!("http://{addr}/files/hsm.csv.zip"), "name": "from a url"});
     let r = app.post_json("/v1/campaigns", &body).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let created: Value = r.json().await.unwrap();
     let c = settled(&app, created["id"].as_str().unwrap()).await;
-    assert_eq!((c["name"].as_str(), c["counts"]["accepted"].as_u64()), (Some("from a url"), Some(4)));
+    assert_eq!(
+        (c["name"].as_str(), c["counts"]["accepted"].as_u64()),
+        (Some("from a url"), Some(4))
+    );
     let missing = json!({"account": account, "file_url": format!("http://{addr}/nothing")});
-    let e: Value = app.post_json("/v1/campaigns", &missing).send().await.unwrap().json().await.unwrap();
+    let e: Value = app
+        .post_json("/v1/campaigns", &missing)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(e["error"]["code"], "fetch_failed");
 }
 
 async fn validate_reports_without_storing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let account = sandbox_account(&app).await;
-    let form = Form::new().text("account", account.clone()).part("file", file_part("chat-tonic.xlsx.zip"));
-    let r = app.request(Method::POST, "/v1/campaigns/validate").multipart(form).send().await.unwrap();
+    let form = Form::new()
+        .text("account", account.clone())
+        .part("file", file_part("chat-tonic.xlsx.zip"));
+    let r = app
+        .request(Method::POST, "/v1/campaigns/validate")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
-    assert_eq!(v["summary"], json!({"format": "xlsx", "wrapped_in": ["zip"], "rows": 11, "accepted": 4, "rejected": 7, "suppressed": 0}));
+    assert_eq!(
+        v["summary"],
+        json!({"format": "xlsx", "wrapped_in": ["zip"], "rows": 11, "accepted": 4, "rejected": 7, "suppressed": 0})
+    );
     let codes: Vec<(u64, String)> = v["rejections"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["row_number"].as_u64().unwrap(), r["code"].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r["row_number"].as_u64().unwrap(),
+                r["code"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     let expected: Vec<(u64, String)> = EXPECTED_REJECTIONS.iter().map(|(r, c)| (*r, c.to_string())).collect();
     assert_eq!(codes, expected);
@@ -325,8 +502,18 @@ async fn validate_reports_without_storing(backend: Backend) {
     let list: Value = app.get("/v1/campaigns").send().await.unwrap().json().await.unwrap();
     assert_eq!(list["data"], json!([]), "validation stores nothing");
     // A bad file is the same 422 as on upload.
-    let form = Form::new().text("account", account).part("file", file_part("nested.zip"));
-    let e: Value = app.request(Method::POST, "/v1/campaigns/validate").multipart(form).send().await.unwrap().json().await.unwrap();
+    let form = Form::new()
+        .text("account", account)
+        .part("file", file_part("nested.zip"));
+    let e: Value = app
+        .request(Method::POST, "/v1/campaigns/validate")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(e["error"]["details"]["reason"], "archive_nested");
 }
 
@@ -346,11 +533,29 @@ async fn opted_out_numbers_become_suppressed_messages(backend: Backend) {
     let (_, created) = upload(&app, &account, "chat-tonic.csv").await;
     let id = created["id"].as_str().unwrap().to_owned();
     let c = settled(&app, &id).await;
-    assert_eq!((c["counts"]["accepted"].as_u64(), c["counts"]["pending"].as_u64(), c["counts"]["suppressed"].as_u64()), (Some(4), Some(3), Some(1)));
-    let suppressed: Value = app.get(&format!("/v1/campaigns/{id}/messages?status=suppressed")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (
+            c["counts"]["accepted"].as_u64(),
+            c["counts"]["pending"].as_u64(),
+            c["counts"]["suppressed"].as_u64()
+        ),
+        (Some(4), Some(3), Some(1))
+    );
+    let suppressed: Value = app
+        .get(&format!("/v1/campaigns/{id}/messages?status=suppressed"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(suppressed["data"][0]["phone"], "+14155552671");
     let list: Value = app.get("/v1/optouts").send().await.unwrap().json().await.unwrap();
     assert_eq!(list["data"][0]["phone"], "+14155552671");
-    let r = app.request(Method::DELETE, "/v1/optouts/%2B14155552671").send().await.unwrap();
+    let r = app
+        .request(Method::DELETE, "/v1/optouts/%2B14155552671")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }

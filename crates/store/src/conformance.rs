@@ -9,10 +9,7 @@ use pregon_core::account::{AccountSettings, Credentials};
 use pregon_core::campaign::NewCampaign;
 use pregon_core::message::{NewMessage, Rejection, StatusUpdate};
 use pregon_core::template::{Template, TemplateParams};
-use pregon_core::{
-    AccountId, AppId, CampaignId, CampaignStatus, MessageId, MessageStatus, ProviderKind,
-    TemplateId,
-};
+use pregon_core::{AccountId, AppId, CampaignId, CampaignStatus, MessageId, MessageStatus, ProviderKind, TemplateId};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -84,11 +81,7 @@ fn definition(name: &str, language: &str) -> (Template, serde_json::Value) {
 }
 
 async fn app(store: &DynStore, name: &str) -> AppId {
-    store
-        .create_app(name, &format!("hash-of-{name}"))
-        .await
-        .unwrap()
-        .id
+    store.create_app(name, &format!("hash-of-{name}")).await.unwrap().id
 }
 
 async fn account(store: &DynStore, app: AppId) -> AccountId {
@@ -155,11 +148,7 @@ pub async fn reconnecting_keeps_data_and_migrations_are_idempotent(store: DynSto
     let again = crate::connect(url).await.unwrap();
     assert_eq!(again.count_apps().await.unwrap(), 1);
     assert_eq!(
-        again
-            .app_by_token_hash("hash-of-acme")
-            .await
-            .unwrap()
-            .map(|x| x.id),
+        again.app_by_token_hash("hash-of-acme").await.unwrap().map(|x| x.id),
         Some(a)
     );
 }
@@ -194,9 +183,7 @@ pub async fn accounts_are_created_read_updated_and_deleted(store: DynStore, _url
     assert_eq!(created.credentials, meta_credentials());
     assert_eq!(store.get_account(a, created.id).await.unwrap(), created);
     assert!(matches!(
-        store
-            .create_account(a, &settings("main"), &meta_credentials())
-            .await,
+        store.create_account(a, &settings("main"), &meta_credentials()).await,
         Err(StoreError::Conflict(_))
     ));
     let second = store
@@ -252,17 +239,10 @@ pub async fn templates_are_created_read_updated_and_deleted(store: DynStore, _ur
     let (t, v) = definition("greeting", "en_US");
     let stored = store.create_template(a, acc, &t, &v).await.unwrap();
     assert_eq!(
-        (
-            stored.name.as_str(),
-            stored.language.as_str(),
-            stored.status.as_str()
-        ),
+        (stored.name.as_str(), stored.language.as_str(), stored.status.as_str()),
         ("greeting", "en_US", "APPROVED")
     );
-    assert_eq!(
-        stored.definition, v,
-        "the definition is kept exactly as given"
-    );
+    assert_eq!(stored.definition, v, "the definition is kept exactly as given");
     assert_eq!(store.get_template(a, acc, stored.id).await.unwrap(), stored);
     assert!(matches!(
         store.create_template(a, acc, &t, &v).await,
@@ -289,18 +269,12 @@ pub async fn templates_are_created_read_updated_and_deleted(store: DynStore, _ur
             .map(|t| t.language),
         Some("es".into())
     );
-    assert_eq!(
-        store.find_template(a, acc, "greeting", "fr").await.unwrap(),
-        None
-    );
+    assert_eq!(store.find_template(a, acc, "greeting", "fr").await.unwrap(), None);
 
     let mut v2 = v.clone();
     v2["status"] = json!("PAUSED");
     let t2 = Template::from_meta(&v2).unwrap();
-    let updated = store
-        .update_template(a, acc, stored.id, &t2, &v2)
-        .await
-        .unwrap();
+    let updated = store.update_template(a, acc, stored.id, &t2, &v2).await.unwrap();
     assert_eq!(updated.status, "PAUSED");
     assert_eq!(updated.definition, v2);
     assert!(matches!(
@@ -309,14 +283,8 @@ pub async fn templates_are_created_read_updated_and_deleted(store: DynStore, _ur
     ));
 
     store.delete_template(a, acc, stored.id).await.unwrap();
-    assert_not_found(
-        store.get_template(a, acc, stored.id).await,
-        "deleted template",
-    );
-    assert_not_found(
-        store.delete_template(a, acc, stored.id).await,
-        "deleted twice",
-    );
+    assert_not_found(store.get_template(a, acc, stored.id).await, "deleted template");
+    assert_not_found(store.delete_template(a, acc, stored.id).await, "deleted twice");
     assert_not_found(
         store.create_template(a, AccountId::new(), &t, &v).await,
         "unknown account",
@@ -336,10 +304,7 @@ pub async fn every_resource_is_isolated_between_apps(store: DynStore, _url: &str
     let camp = campaign(&store, owner, acc).await;
     let msgs = messages(3, MessageStatus::Pending);
     store.insert_messages(owner, camp, &msgs).await.unwrap();
-    store
-        .insert_rejections(owner, camp, &[rejection(9)])
-        .await
-        .unwrap();
+    store.insert_rejections(owner, camp, &[rejection(9)]).await.unwrap();
     let msg = msgs[0].id;
 
     // Reads.
@@ -348,10 +313,7 @@ pub async fn every_resource_is_isolated_between_apps(store: DynStore, _url: &str
     assert!(store.list_templates(other, acc).await.unwrap().is_empty());
     assert_not_found(store.get_template(other, acc, tpl.id).await, "get template");
     assert_eq!(
-        store
-            .find_template(other, acc, "greeting", "en_US")
-            .await
-            .unwrap(),
+        store.find_template(other, acc, "greeting", "en_US").await.unwrap(),
         None
     );
     assert_not_found(store.get_campaign(other, camp).await, "get campaign");
@@ -382,13 +344,7 @@ pub async fn every_resource_is_isolated_between_apps(store: DynStore, _url: &str
             .unwrap()
             .is_empty()
     );
-    assert!(
-        store
-            .list_rejections(other, camp, None, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.list_rejections(other, camp, None, 10).await.unwrap().is_empty());
     assert_not_found(store.get_message(other, msg).await, "get message");
 
     // Writes.
@@ -407,11 +363,12 @@ pub async fn every_resource_is_isolated_between_apps(store: DynStore, _url: &str
         store.update_template(other, acc, tpl.id, &t, &v).await,
         "update template",
     );
-    assert_not_found(
-        store.delete_template(other, acc, tpl.id).await,
-        "delete template",
-    );
-    let new = NewCampaign { account_id: acc, name: "x".into(), ..Default::default() };
+    assert_not_found(store.delete_template(other, acc, tpl.id).await, "delete template");
+    let new = NewCampaign {
+        account_id: acc,
+        name: "x".into(),
+        ..Default::default()
+    };
     assert_not_found(
         store.create_campaign(other, &new).await,
         "campaign on another app's account",
@@ -443,12 +400,7 @@ pub async fn every_resource_is_isolated_between_apps(store: DynStore, _url: &str
     let c = store.get_campaign(owner, camp).await.unwrap();
     assert_eq!(c.status, CampaignStatus::Ingesting);
     assert_eq!(
-        (
-            c.counts.rows,
-            c.counts.accepted,
-            c.counts.rejected,
-            c.counts.pending
-        ),
+        (c.counts.rows, c.counts.accepted, c.counts.rejected, c.counts.pending),
         (4, 3, 1, 3)
     );
     assert_eq!(
@@ -456,10 +408,7 @@ pub async fn every_resource_is_isolated_between_apps(store: DynStore, _url: &str
         MessageStatus::Pending
     );
     assert_eq!(store.list_templates(owner, acc).await.unwrap().len(), 1);
-    assert_eq!(
-        store.get_account(owner, acc).await.unwrap().settings.name,
-        "main"
-    );
+    assert_eq!(store.get_account(owner, acc).await.unwrap().settings.name, "main");
 }
 
 pub async fn campaigns_follow_the_lifecycle(store: DynStore, _url: &str) {
@@ -482,9 +431,7 @@ pub async fn campaigns_follow_the_lifecycle(store: DynStore, _url: &str) {
     );
     assert_eq!(c.counts, Default::default());
 
-    let err = store
-        .set_campaign_status(a, c.id, CampaignStatus::Running, None)
-        .await;
+    let err = store.set_campaign_status(a, c.id, CampaignStatus::Running, None).await;
     assert!(
         matches!(err, Err(StoreError::Transition(_))),
         "ingesting -> running skips scheduling: {err:?}"
@@ -509,53 +456,33 @@ pub async fn campaigns_follow_the_lifecycle(store: DynStore, _url: &str) {
         )
         .await
         .unwrap();
-    assert_eq!(
-        c.pause_reason.as_deref(),
-        Some("failure ratio 25% over the last 200")
-    );
+    assert_eq!(c.pause_reason.as_deref(), Some("failure ratio 25% over the last 200"));
     let c = store
         .set_campaign_status(a, c.id, CampaignStatus::Running, None)
         .await
         .unwrap();
     assert_eq!(c.pause_reason, None);
-    assert_eq!(
-        c.started_at,
-        Some(started),
-        "resuming keeps the first start time"
-    );
+    assert_eq!(c.started_at, Some(started), "resuming keeps the first start time");
     let c = store
         .set_campaign_status(a, c.id, CampaignStatus::Completed, None)
         .await
         .unwrap();
     assert!(c.finished_at.is_some());
     assert!(matches!(
-        store
-            .set_campaign_status(a, c.id, CampaignStatus::Paused, None)
-            .await,
+        store.set_campaign_status(a, c.id, CampaignStatus::Paused, None).await,
         Err(StoreError::Transition(_))
     ));
 
     let failed = store.create_campaign(a, &new).await.unwrap();
     let failed = store
-        .set_campaign_status(
-            a,
-            failed.id,
-            CampaignStatus::Failed,
-            Some("the archive is encrypted"),
-        )
+        .set_campaign_status(a, failed.id, CampaignStatus::Failed, Some("the archive is encrypted"))
         .await
         .unwrap();
-    assert_eq!(
-        failed.failure_reason.as_deref(),
-        Some("the archive is encrypted")
-    );
+    assert_eq!(failed.failure_reason.as_deref(), Some("the archive is encrypted"));
     assert!(failed.finished_at.is_some());
     for to in CampaignStatus::ALL {
         assert!(
-            store
-                .set_campaign_status(a, failed.id, *to, None)
-                .await
-                .is_err(),
+            store.set_campaign_status(a, failed.id, *to, None).await.is_err(),
             "failed is final ({to})"
         );
     }
@@ -707,10 +634,7 @@ pub async fn messages_and_rejections_are_counted_as_they_are_stored(store: DynSt
         seen.extend(page.into_iter().map(|m| m.id));
     }
     assert_eq!(seen.len(), 2502);
-    assert_eq!(
-        seen[..2500],
-        batch.iter().map(|m| m.id).collect::<Vec<_>>()[..]
-    );
+    assert_eq!(seen[..2500], batch.iter().map(|m| m.id).collect::<Vec<_>>()[..]);
     let suppressed = store
         .list_messages(
             a,
@@ -732,10 +656,7 @@ pub async fn messages_and_rejections_are_counted_as_they_are_stored(store: DynSt
     );
     assert_eq!(page[0], rejection(3000));
     let rest = store.list_rejections(a, c, Some(3004), 5).await.unwrap();
-    assert_eq!(
-        rest.iter().map(|r| r.row_number).collect::<Vec<_>>(),
-        vec![3005, 3006]
-    );
+    assert_eq!(rest.iter().map(|r| r.row_number).collect::<Vec<_>>(), vec![3005, 3006]);
 }
 
 pub async fn message_statuses_move_with_their_counters(store: DynStore, _url: &str) {
@@ -768,9 +689,7 @@ pub async fn message_statuses_move_with_their_counters(store: DynStore, _url: &s
     assert_eq!(m.provider_message_id.as_deref(), Some("wamid.HBgL"));
     assert!(m.sent_at.is_some());
     assert!(matches!(
-        store
-            .set_message_status(a, id, MessageStatus::Pending, &none)
-            .await,
+        store.set_message_status(a, id, MessageStatus::Pending, &none).await,
         Err(StoreError::Transition(_))
     ));
     // Read without a delivered event: both timestamps are set.
@@ -865,11 +784,7 @@ pub async fn cancelling_a_campaign_cancels_its_unsent_messages(store: DynStore, 
     let none = StatusUpdate::default();
     // 0: sent, 1: sending, 2: queued, 3..5: pending
     for (i, path) in [
-        &[
-            MessageStatus::Queued,
-            MessageStatus::Sending,
-            MessageStatus::Sent,
-        ][..],
+        &[MessageStatus::Queued, MessageStatus::Sending, MessageStatus::Sent][..],
         &[MessageStatus::Queued, MessageStatus::Sending][..],
         &[MessageStatus::Queued][..],
     ]
@@ -877,10 +792,7 @@ pub async fn cancelling_a_campaign_cancels_its_unsent_messages(store: DynStore, 
     .enumerate()
     {
         for s in *path {
-            store
-                .set_message_status(a, batch[i].id, *s, &none)
-                .await
-                .unwrap();
+            store.set_message_status(a, batch[i].id, *s, &none).await.unwrap();
         }
     }
     let c2 = store
@@ -890,10 +802,7 @@ pub async fn cancelling_a_campaign_cancels_its_unsent_messages(store: DynStore, 
     assert_eq!(c2.status, CampaignStatus::Cancelled);
     assert!(c2.finished_at.is_some());
     let k = c2.counts;
-    assert_eq!(
-        (k.pending, k.queued, k.sending, k.sent, k.cancelled),
-        (0, 0, 1, 1, 4)
-    );
+    assert_eq!((k.pending, k.queued, k.sending, k.sent, k.cancelled), (0, 0, 1, 1, 4));
     let statuses: Vec<_> = store
         .list_messages(
             a,
@@ -951,9 +860,9 @@ pub async fn concurrent_status_changes_apply_once(store: DynStore, _url: &str) {
         CampaignStatus::Scheduled,
     ] {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move {
-            store.set_campaign_status(a, c, to, None).await
-        }));
+        tasks.push(tokio::spawn(
+            async move { store.set_campaign_status(a, c, to, None).await },
+        ));
     }
     for t in tasks {
         let _ = t.await.unwrap();
@@ -1005,11 +914,18 @@ pub async fn opt_outs_are_kept_per_app(store: DynStore, _url: &str) {
     let b = app(&store, "other").await;
     let phones: Vec<String> = (0..1500).map(|i| format!("+1415555{i:04}")).collect();
     assert_eq!(store.add_optouts(a, &phones, "api").await.unwrap(), 1500);
-    assert_eq!(store.add_optouts(a, &phones[..10], "webhook").await.unwrap(), 0, "already there");
+    assert_eq!(
+        store.add_optouts(a, &phones[..10], "webhook").await.unwrap(),
+        0,
+        "already there"
+    );
     assert_eq!(store.opted_out(a).await.unwrap().len(), 1500);
     assert!(store.opted_out(b).await.unwrap().is_empty());
     let page = store.list_optouts(a, None, 2).await.unwrap();
-    assert_eq!(page.iter().map(|o| o.phone.as_str()).collect::<Vec<_>>(), vec!["+14155550000", "+14155550001"]);
+    assert_eq!(
+        page.iter().map(|o| o.phone.as_str()).collect::<Vec<_>>(),
+        vec!["+14155550000", "+14155550001"]
+    );
     assert_eq!(page[0].source, "api");
     let next = store.list_optouts(a, Some("+14155550001"), 1).await.unwrap();
     assert_eq!(next[0].phone, "+14155550002");
@@ -1024,14 +940,32 @@ pub async fn idempotency_keys_find_the_first_campaign(store: DynStore, _url: &st
     let b = app(&store, "other").await;
     let acc = account(&store, a).await;
     let acc_b = account(&store, b).await;
-    let new = NewCampaign { account_id: acc, name: "x".into(), idempotency_key: Some("key-1".into()), ..Default::default() };
+    let new = NewCampaign {
+        account_id: acc,
+        name: "x".into(),
+        idempotency_key: Some("key-1".into()),
+        ..Default::default()
+    };
     let first = store.create_campaign(a, &new).await.unwrap();
-    assert!(matches!(store.create_campaign(a, &new).await, Err(StoreError::Conflict(_))));
-    assert_eq!(store.campaign_by_idempotency_key(a, "key-1").await.unwrap().map(|c| c.id), Some(first.id));
+    assert!(matches!(
+        store.create_campaign(a, &new).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store
+            .campaign_by_idempotency_key(a, "key-1")
+            .await
+            .unwrap()
+            .map(|c| c.id),
+        Some(first.id)
+    );
     assert_eq!(store.campaign_by_idempotency_key(a, "key-2").await.unwrap(), None);
     // Keys are per app.
     assert_eq!(store.campaign_by_idempotency_key(b, "key-1").await.unwrap(), None);
-    let theirs = NewCampaign { account_id: acc_b, ..new };
+    let theirs = NewCampaign {
+        account_id: acc_b,
+        ..new
+    };
     store.create_campaign(b, &theirs).await.unwrap();
 }
 
@@ -1056,16 +990,25 @@ pub async fn ingestion_is_claimed_by_one_owner_and_resumes_after_its_last_batch(
     assert_eq!(store.read_upload(c, 0).await.unwrap().as_deref(), Some(&b"abc"[..]));
     assert_eq!(store.read_upload(c, 1).await.unwrap().as_deref(), Some(&b"def"[..]));
     assert_eq!(store.read_upload(c, 2).await.unwrap(), None);
-    assert_not_found(store.append_upload(app(&store, "other").await, c, 2, b"x").await, "another app's campaign");
+    assert_not_found(
+        store.append_upload(app(&store, "other").await, c, 2, b"x").await,
+        "another app's campaign",
+    );
 
     let lease = std::time::Duration::from_secs(30);
     let claim = store.claim_ingestion("worker-1", lease).await.unwrap().unwrap();
     assert_eq!(claim.campaign.id, c);
     assert_eq!(claim.options["sheet"], "campaign");
     assert_eq!(claim.campaign.source.as_ref().unwrap()["name"], "hsm.csv");
-    assert!(store.claim_ingestion("worker-2", lease).await.unwrap().is_none(), "the lease is held");
+    assert!(
+        store.claim_ingestion("worker-2", lease).await.unwrap().is_none(),
+        "the lease is held"
+    );
 
-    store.store_ingest_batch(&claim, &messages(3, MessageStatus::Pending), &[rejection(5)], 5, lease).await.unwrap();
+    store
+        .store_ingest_batch(&claim, &messages(3, MessageStatus::Pending), &[rejection(5)], 5, lease)
+        .await
+        .unwrap();
     // A crash: the lease runs out, another worker takes over and sees where the first stopped.
     let short = std::time::Duration::from_millis(1);
     store.store_ingest_batch(&claim, &[], &[], 5, short).await.unwrap();
@@ -1073,15 +1016,30 @@ pub async fn ingestion_is_claimed_by_one_owner_and_resumes_after_its_last_batch(
     let again = store.claim_ingestion("worker-2", lease).await.unwrap().unwrap();
     assert_eq!(again.campaign.ingested_rows, 5);
     assert!(
-        matches!(store.store_ingest_batch(&claim, &messages(1, MessageStatus::Pending), &[], 6, lease).await, Err(StoreError::Conflict(_))),
+        matches!(
+            store
+                .store_ingest_batch(&claim, &messages(1, MessageStatus::Pending), &[], 6, lease)
+                .await,
+            Err(StoreError::Conflict(_))
+        ),
         "the first worker lost its lease and cannot store"
     );
-    store.store_ingest_batch(&again, &messages(2, MessageStatus::Pending), &[], 7, lease).await.unwrap();
+    store
+        .store_ingest_batch(&again, &messages(2, MessageStatus::Pending), &[], 7, lease)
+        .await
+        .unwrap();
     let done = store.finish_ingestion(&again, Ok(())).await.unwrap();
     assert_eq!(done.status, CampaignStatus::Scheduled);
     assert_eq!(done.ingested_rows, 7);
-    assert_eq!((done.counts.rows, done.counts.accepted, done.counts.rejected), (6, 5, 1));
-    assert_eq!(store.read_upload(c, 0).await.unwrap(), None, "the upload is deleted when ingestion ends");
+    assert_eq!(
+        (done.counts.rows, done.counts.accepted, done.counts.rejected),
+        (6, 5, 1)
+    );
+    assert_eq!(
+        store.read_upload(c, 0).await.unwrap(),
+        None,
+        "the upload is deleted when ingestion ends"
+    );
     assert!(store.claim_ingestion("worker-3", lease).await.unwrap().is_none());
 }
 
@@ -1091,12 +1049,34 @@ pub async fn a_failed_ingestion_leaves_nothing_behind(store: DynStore, _url: &st
     let c = ingesting_campaign(&store, a, acc).await;
     let lease = std::time::Duration::from_secs(30);
     let claim = store.claim_ingestion("w", lease).await.unwrap().unwrap();
-    store.store_ingest_batch(&claim, &messages(4, MessageStatus::Pending), &[rejection(9)], 9, lease).await.unwrap();
-    let failed = store.finish_ingestion(&claim, Err("the archive is truncated or corrupt".into())).await.unwrap();
+    store
+        .store_ingest_batch(&claim, &messages(4, MessageStatus::Pending), &[rejection(9)], 9, lease)
+        .await
+        .unwrap();
+    let failed = store
+        .finish_ingestion(&claim, Err("the archive is truncated or corrupt".into()))
+        .await
+        .unwrap();
     assert_eq!(failed.status, CampaignStatus::Failed);
-    assert_eq!(failed.failure_reason.as_deref(), Some("the archive is truncated or corrupt"));
+    assert_eq!(
+        failed.failure_reason.as_deref(),
+        Some("the archive is truncated or corrupt")
+    );
     assert_eq!(failed.counts, Default::default());
-    assert!(store.list_messages(a, c, &MessageFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_messages(
+                a,
+                c,
+                &MessageFilter {
+                    limit: 10,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.list_rejections(a, c, None, 10).await.unwrap().is_empty());
     assert_eq!(store.read_upload(c, 0).await.unwrap(), None);
 }
@@ -1107,13 +1087,24 @@ pub async fn a_cancelled_ingestion_loses_its_lease(store: DynStore, _url: &str) 
     let c = ingesting_campaign(&store, a, acc).await;
     let lease = std::time::Duration::from_secs(30);
     let claim = store.claim_ingestion("w", lease).await.unwrap().unwrap();
-    store.set_campaign_status(a, c, CampaignStatus::Cancelled, None).await.unwrap();
+    store
+        .set_campaign_status(a, c, CampaignStatus::Cancelled, None)
+        .await
+        .unwrap();
     assert!(matches!(
-        store.store_ingest_batch(&claim, &messages(1, MessageStatus::Pending), &[], 2, lease).await,
+        store
+            .store_ingest_batch(&claim, &messages(1, MessageStatus::Pending), &[], 2, lease)
+            .await,
         Err(StoreError::Conflict(_))
     ));
-    assert!(matches!(store.finish_ingestion(&claim, Ok(())).await, Err(StoreError::Conflict(_))));
-    assert_eq!(store.get_campaign(a, c).await.unwrap().status, CampaignStatus::Cancelled);
+    assert!(matches!(
+        store.finish_ingestion(&claim, Ok(())).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.get_campaign(a, c).await.unwrap().status,
+        CampaignStatus::Cancelled
+    );
 }
 
 pub async fn a_campaign_is_created_with_its_whole_upload(store: DynStore, _url: &str) {
@@ -1122,9 +1113,15 @@ pub async fn a_campaign_is_created_with_its_whole_upload(store: DynStore, _url: 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("upload.csv");
     // Two and a half chunks of distinct bytes.
-    let bytes: Vec<u8> = (0..(2 * 1024 * 1024 + 512 * 1024)).map(|i: u32| (i % 251) as u8).collect();
+    let bytes: Vec<u8> = (0..(2 * 1024 * 1024 + 512 * 1024))
+        .map(|i: u32| (i % 251) as u8)
+        .collect();
     std::fs::write(&path, &bytes).unwrap();
-    let new = NewCampaign { account_id: acc, name: "big".into(), ..Default::default() };
+    let new = NewCampaign {
+        account_id: acc,
+        name: "big".into(),
+        ..Default::default()
+    };
     let c = store.create_campaign_with_upload(a, &new, &path).await.unwrap();
     assert_eq!(c.status, CampaignStatus::Ingesting);
     let mut back = Vec::new();
@@ -1137,6 +1134,22 @@ pub async fn a_campaign_is_created_with_its_whole_upload(store: DynStore, _url: 
     assert_eq!(back, bytes);
     // An account of another app: nothing is created, campaign or upload.
     let other = app(&store, "other").await;
-    assert_not_found(store.create_campaign_with_upload(other, &new, &path).await, "another app's account");
-    assert_eq!(store.list_campaigns(other, &CampaignFilter { limit: 10, ..Default::default() }).await.unwrap().len(), 0);
+    assert_not_found(
+        store.create_campaign_with_upload(other, &new, &path).await,
+        "another app's account",
+    );
+    assert_eq!(
+        store
+            .list_campaigns(
+                other,
+                &CampaignFilter {
+                    limit: 10,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
 }

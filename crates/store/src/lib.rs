@@ -8,8 +8,7 @@ use pregon_core::campaign::{Account, App, Campaign, NewCampaign, StoredTemplate}
 use pregon_core::message::{Message, NewMessage, Rejection, StatusUpdate};
 use pregon_core::template::Template;
 use pregon_core::{
-    AccountId, AppId, CampaignId, CampaignStatus, MessageId, MessageStatus, TemplateId,
-    TransitionError,
+    AccountId, AppId, CampaignId, CampaignStatus, MessageId, MessageStatus, TemplateId, TransitionError,
 };
 use std::sync::Arc;
 
@@ -158,12 +157,7 @@ pub trait Store: Send + Sync + 'static {
         definition: &serde_json::Value,
     ) -> Result<StoredTemplate, StoreError>;
     /// One template.
-    async fn get_template(
-        &self,
-        app: AppId,
-        account: AccountId,
-        id: TemplateId,
-    ) -> Result<StoredTemplate, StoreError>;
+    async fn get_template(&self, app: AppId, account: AccountId, id: TemplateId) -> Result<StoredTemplate, StoreError>;
     /// A template by name and language.
     async fn find_template(
         &self,
@@ -173,29 +167,16 @@ pub trait Store: Send + Sync + 'static {
         language: &str,
     ) -> Result<Option<StoredTemplate>, StoreError>;
     /// An account's templates, by name then language.
-    async fn list_templates(
-        &self,
-        app: AppId,
-        account: AccountId,
-    ) -> Result<Vec<StoredTemplate>, StoreError>;
+    async fn list_templates(&self, app: AppId, account: AccountId) -> Result<Vec<StoredTemplate>, StoreError>;
     /// Delete a template.
-    async fn delete_template(
-        &self,
-        app: AppId,
-        account: AccountId,
-        id: TemplateId,
-    ) -> Result<(), StoreError>;
+    async fn delete_template(&self, app: AppId, account: AccountId, id: TemplateId) -> Result<(), StoreError>;
 
     /// Create a campaign in `ingesting`. The account must belong to the app.
     async fn create_campaign(&self, app: AppId, new: &NewCampaign) -> Result<Campaign, StoreError>;
     /// One campaign with its counters.
     async fn get_campaign(&self, app: AppId, id: CampaignId) -> Result<Campaign, StoreError>;
     /// The app's campaigns, newest first.
-    async fn list_campaigns(
-        &self,
-        app: AppId,
-        filter: &CampaignFilter,
-    ) -> Result<Vec<Campaign>, StoreError>;
+    async fn list_campaigns(&self, app: AppId, filter: &CampaignFilter) -> Result<Vec<Campaign>, StoreError>;
     /// Move a campaign to `to` if the lifecycle allows it, setting the timestamps and reason that go with it.
     async fn set_campaign_status(
         &self,
@@ -213,12 +194,7 @@ pub trait Store: Send + Sync + 'static {
         messages: &[NewMessage],
     ) -> Result<(), StoreError>;
     /// Store a batch of rejected rows and count them, in one transaction.
-    async fn insert_rejections(
-        &self,
-        app: AppId,
-        campaign: CampaignId,
-        rows: &[Rejection],
-    ) -> Result<(), StoreError>;
+    async fn insert_rejections(&self, app: AppId, campaign: CampaignId, rows: &[Rejection]) -> Result<(), StoreError>;
     /// One message.
     async fn get_message(&self, app: AppId, id: MessageId) -> Result<Message, StoreError>;
     /// A campaign's messages, oldest first.
@@ -260,7 +236,8 @@ pub trait Store: Send + Sync + 'static {
     /// Chunk `seq` of a campaign's uploaded file, `None` past the last.
     async fn read_upload(&self, campaign: CampaignId, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// Take the lease of one `ingesting` campaign whose lease is free or expired (any app: this is the worker side).
-    async fn claim_ingestion(&self, owner: &str, lease: std::time::Duration) -> Result<Option<IngestClaim>, StoreError>;
+    async fn claim_ingestion(&self, owner: &str, lease: std::time::Duration)
+    -> Result<Option<IngestClaim>, StoreError>;
     /// Store a batch of an ingestion: its messages and rejections, and `through_row` as the last row stored, in one
     /// transaction that also renews the lease. `Conflict` when the lease was lost (or the campaign cancelled).
     async fn store_ingest_batch(
@@ -308,12 +285,7 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
             match userinfo.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end + 3],
-                    &userinfo[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &url[at..]),
                 None => url.to_owned(),
             }
         }
@@ -332,9 +304,6 @@ mod tests {
             "postgres://u:***@h:5432/db"
         );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            redact_url("sqlite://./data/pregon.db"),
-            "sqlite://./data/pregon.db"
-        );
+        assert_eq!(redact_url("sqlite://./data/pregon.db"), "sqlite://./data/pregon.db");
     }
 }

@@ -22,9 +22,7 @@ impl PostgresStore {
         migrator.dangerous_set_table_name("_pregon_migrations");
         migrator.run(&pool).await?;
         // apalis's job tables live in their own `apalis` schema of the same database.
-        apalis_postgres::PostgresStorage::<()>::migrations()
-            .run(&pool)
-            .await?;
+        apalis_postgres::PostgresStorage::<()>::migrations().run(&pool).await?;
         Ok(Self { pool })
     }
 

@@ -88,23 +88,16 @@ impl TryFrom<AccountRow> for Account {
             app_id: r.app_id.into(),
             settings: AccountSettings {
                 name: r.name,
-                provider: r
-                    .provider
-                    .parse()
-                    .map_err(|e| corrupt("accounts.provider", e))?,
+                provider: r.provider.parse().map_err(|e| corrupt("accounts.provider", e))?,
                 sender: r.sender,
                 rate_per_second: to_u32("accounts.rate_per_second", r.rate_per_second)?,
                 concurrency: to_u32("accounts.concurrency", r.concurrency)?,
-                daily_cap: r
-                    .daily_cap
-                    .map(|c| to_u32("accounts.daily_cap", c))
-                    .transpose()?,
+                daily_cap: r.daily_cap.map(|c| to_u32("accounts.daily_cap", c)).transpose()?,
                 base_url: r.base_url,
                 default_language: r.default_language,
                 default_region: r.default_region,
             },
-            credentials: Credentials::from_json(&r.credentials)
-                .map_err(|e| corrupt("accounts.credentials", e))?,
+            credentials: Credentials::from_json(&r.credentials).map_err(|e| corrupt("accounts.credentials", e))?,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -179,10 +172,7 @@ impl TryFrom<CampaignRow> for Campaign {
             app_id: r.app_id.into(),
             account_id: r.account_id.into(),
             name: r.name,
-            status: r
-                .status
-                .parse()
-                .map_err(|e| corrupt("campaigns.status", e))?,
+            status: r.status.parse().map_err(|e| corrupt("campaigns.status", e))?,
             template_name: r.template_name,
             language: r.language,
             scheduled_at: r.scheduled_at,
@@ -252,10 +242,7 @@ impl TryFrom<MessageRow> for Message {
             params: r.params.0,
             rendered_text: r.rendered_text,
             flag: r.flag,
-            status: r
-                .status
-                .parse()
-                .map_err(|e| corrupt("messages.status", e))?,
+            status: r.status.parse().map_err(|e| corrupt("messages.status", e))?,
             provider_message_id: r.provider_message_id,
             error_code: r.error_code,
             error_message: r.error_message,
@@ -309,14 +296,10 @@ pub(crate) fn counter_column(status: MessageStatus) -> &'static str {
 /// when [`campaign_status_takes_reason`] says so: PostgreSQL refuses parameters a statement does not use).
 pub(crate) fn campaign_status_effects(to: CampaignStatus) -> &'static str {
     match to {
-        CampaignStatus::Running => {
-            "started_at = COALESCE(started_at, $3), pause_reason = NULL, finished_at = NULL"
-        }
+        CampaignStatus::Running => "started_at = COALESCE(started_at, $3), pause_reason = NULL, finished_at = NULL",
         CampaignStatus::Paused => "pause_reason = $5",
         CampaignStatus::Scheduled | CampaignStatus::Ingesting => "pause_reason = NULL",
-        CampaignStatus::Completed | CampaignStatus::Cancelled => {
-            "finished_at = $3, pause_reason = NULL"
-        }
+        CampaignStatus::Completed | CampaignStatus::Cancelled => "finished_at = $3, pause_reason = NULL",
         CampaignStatus::Failed => "finished_at = $3, failure_reason = $5",
     }
 }
@@ -331,9 +314,7 @@ pub(crate) fn message_status_effects(to: MessageStatus) -> &'static str {
     match to {
         MessageStatus::Sending => ", attempts = attempts + 1",
         MessageStatus::Sent => ", sent_at = COALESCE(sent_at, $3)",
-        MessageStatus::Delivered => {
-            ", sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3)"
-        }
+        MessageStatus::Delivered => ", sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3)",
         // A read message was delivered, even when the provider's `delivered` event comes late or never.
         MessageStatus::Read => {
             ", sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3), read_at = COALESCE(read_at, $3)"

@@ -20,11 +20,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        if let Some(dir) = options
-            .get_filename()
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
+        if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         }
         let pool = SqlitePoolOptions::new()
@@ -36,9 +32,7 @@ impl SqliteStore {
         migrator.run(&pool).await?;
         // apalis's job tables, in the same file. Its `setup()` would also switch `synchronous` off on one
         // connection; only its migrations are wanted.
-        apalis_sqlite::SqliteStorage::<()>::migrations()
-            .run(&pool)
-            .await?;
+        apalis_sqlite::SqliteStorage::<()>::migrations().run(&pool).await?;
         Ok(Self { pool })
     }
 

@@ -42,8 +42,7 @@ impl TestDatabase {
     /// must run on both backends, never silently on one.
     pub async fn postgres() -> Self {
         static SEQ: AtomicU64 = AtomicU64::new(0);
-        let admin = std::env::var("PREGON_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.into());
+        let admin = std::env::var("PREGON_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.into());
         let name = format!(
             "pregon_test_{}_{}_{}",
             std::process::id(),
@@ -52,9 +51,7 @@ impl TestDatabase {
         );
         let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
             .await
-            .unwrap_or_else(|e| {
-                panic!("PostgreSQL is not reachable at {admin} (set PREGON_TEST_POSTGRES_URL): {e}")
-            });
+            .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at {admin} (set PREGON_TEST_POSTGRES_URL): {e}"));
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await
@@ -87,9 +84,7 @@ impl Drop for TestDatabase {
                 .build()
                 .ok()?;
             rt.block_on(async move {
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
-                    .await
-                    .ok()?;
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.ok()?;
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                 )))

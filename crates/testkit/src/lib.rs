@@ -48,8 +48,12 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("cannot open {}: {e}", db.url));
         // Tests fetch `file_url`s from their own local servers.
-        let mut config =
-            Config { database_url: db.url.clone(), demo: false, fetch_allow_private: true, ..Config::default() };
+        let mut config = Config {
+            database_url: db.url.clone(),
+            demo: false,
+            fetch_allow_private: true,
+            ..Config::default()
+        };
         configure(&mut config);
         let (app, token) = pregon::bootstrap::create_app(&store, "acme").await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -78,9 +82,7 @@ impl TestApp {
 
     /// Another app (tenant) on the same server, with its token.
     pub async fn another_app(&self, name: &str) -> (App, String) {
-        pregon::bootstrap::create_app(&self.store, name)
-            .await
-            .unwrap()
+        pregon::bootstrap::create_app(&self.store, name).await.unwrap()
     }
 
     /// The absolute URL of `path`.
@@ -90,9 +92,7 @@ impl TestApp {
 
     /// A request with this app's token.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.client
-            .request(method, self.url(path))
-            .bearer_auth(&self.token)
+        self.client.request(method, self.url(path)).bearer_auth(&self.token)
     }
 
     /// `GET path` with this app's token.

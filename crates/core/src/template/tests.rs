@@ -43,10 +43,7 @@ fn seed_002_full_example_reconstructs_exactly() {
             ]}
         ]
     });
-    assert_eq!(
-        refused(definition.clone()).path,
-        "components[3].buttons[1].text"
-    );
+    assert_eq!(refused(definition.clone()).path, "components[3].buttons[1].text");
     let mut shorter = definition;
     shorter["components"][3]["buttons"][1]["text"] = json!("Another order");
     let mut t = template(shorter);
@@ -183,10 +180,7 @@ fn render_refuses_parameters_that_do_not_fit() {
     p.body.pop();
     assert_eq!(
         t.render(&p),
-        Err(RenderError::BodyParameterCount {
-            expected: 2,
-            got: 1
-        })
+        Err(RenderError::BodyParameterCount { expected: 2, got: 1 })
     );
     let mut p = good.clone();
     p.header = None;
@@ -294,10 +288,7 @@ fn definitions_that_break_the_rules_are_refused_with_their_path() {
             json!({"name": "t", "language": "en", "parameter_format": "FANCY", "components": [body]}),
             "parameter_format",
         ),
-        (
-            json!({"name": "t", "language": "en", "components": []}),
-            "components",
-        ),
+        (json!({"name": "t", "language": "en", "components": []}), "components"),
         (with_components(json!([body, body])), "components[1]"),
         (
             with_components(json!([{"type": "BODY", "text": ""}])),
@@ -336,21 +327,15 @@ fn definitions_that_break_the_rules_are_refused_with_their_path() {
             "components[0].text",
         ),
         (
-            with_components(
-                json!([{"type": "HEADER", "format": "TEXT", "text": "{{1}} and {{2}}"}, body]),
-            ),
+            with_components(json!([{"type": "HEADER", "format": "TEXT", "text": "{{1}} and {{2}}"}, body])),
             "components[0].text",
         ),
         (
-            with_components(
-                json!([{"type": "HEADER", "format": "TEXT", "text": "{{1}} and {{1}}"}, body]),
-            ),
+            with_components(json!([{"type": "HEADER", "format": "TEXT", "text": "{{1}} and {{1}}"}, body])),
             "components[0].text",
         ),
         (
-            with_components(
-                json!([{"type": "HEADER", "format": "TEXT", "text": "h".repeat(61)}, body]),
-            ),
+            with_components(json!([{"type": "HEADER", "format": "TEXT", "text": "h".repeat(61)}, body])),
             "components[0].text",
         ),
         (
@@ -394,9 +379,7 @@ fn definitions_that_break_the_rules_are_refused_with_their_path() {
             "components[1].buttons[0].url",
         ),
         (
-            with_components(
-                json!([body, {"type": "BUTTONS", "buttons": [{"type": "PHONE_NUMBER", "text": "call"}]}]),
-            ),
+            with_components(json!([body, {"type": "BUTTONS", "buttons": [{"type": "PHONE_NUMBER", "text": "call"}]}])),
             "components[1].buttons[0].phone_number",
         ),
         (
@@ -406,9 +389,7 @@ fn definitions_that_break_the_rules_are_refused_with_their_path() {
             "components[1].buttons[0].phone_number",
         ),
         (
-            with_components(
-                json!([body, {"type": "BUTTONS", "buttons": [{"type": "TELEPORT", "text": "x"}]}]),
-            ),
+            with_components(json!([body, {"type": "BUTTONS", "buttons": [{"type": "TELEPORT", "text": "x"}]}])),
             "components[1].buttons[0].type",
         ),
         (
@@ -480,7 +461,12 @@ fn placeholders_are_found_in_order() {
 
 #[test]
 fn a_value_that_looks_like_a_placeholder_is_not_substituted_again() {
-    let t = template(with_components(json!([{"type": "BODY", "text": "A {{1}} B {{2}} C {{1}}"}])));
-    let r = t.render(&TemplateParams { body: strings(&["{{2}}", "two"]), ..Default::default() });
+    let t = template(with_components(
+        json!([{"type": "BODY", "text": "A {{1}} B {{2}} C {{1}}"}]),
+    ));
+    let r = t.render(&TemplateParams {
+        body: strings(&["{{2}}", "two"]),
+        ..Default::default()
+    });
     assert_eq!(r.map(|r| r.text).ok().as_deref(), Some("A {{2}} B two C {{2}}"));
 }

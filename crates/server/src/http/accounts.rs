@@ -19,10 +19,7 @@ use std::collections::BTreeMap;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/accounts", get(list).post(create))
-        .route(
-            "/accounts/{account}",
-            get(show).patch(update).delete(remove),
-        )
+        .route("/accounts/{account}", get(show).patch(update).delete(remove))
 }
 
 /// `POST /v1/accounts`.
@@ -78,9 +75,7 @@ pub struct UpdateAccount {
 /// Distinguishes a field set to `null` (clear it) from a missing one (leave it).
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
 }
@@ -116,11 +111,9 @@ fn account_error(e: AccountError) -> ApiError {
 }
 
 fn parse_provider(s: &str) -> Result<ProviderKind, ApiError> {
-    s.parse()
-        .map_err(|e: pregon_core::account::UnknownProvider| {
-            ApiError::new(ErrorCode::InvalidAccount, e.to_string())
-                .with_details(json!({"field": "provider"}))
-        })
+    s.parse().map_err(|e: pregon_core::account::UnknownProvider| {
+        ApiError::new(ErrorCode::InvalidAccount, e.to_string()).with_details(json!({"field": "provider"}))
+    })
 }
 
 fn check(settings: &AccountSettings, credentials: &Credentials) -> Result<(), ApiError> {
@@ -186,9 +179,7 @@ async fn create(
         rate_per_second: input
             .rate_per_second
             .unwrap_or(AccountSettings::DEFAULT_RATE_PER_SECOND),
-        concurrency: input
-            .concurrency
-            .unwrap_or(AccountSettings::DEFAULT_CONCURRENCY),
+        concurrency: input.concurrency.unwrap_or(AccountSettings::DEFAULT_CONCURRENCY),
         daily_cap: input.daily_cap,
         base_url: input.base_url,
         default_language: input.default_language,
@@ -196,15 +187,9 @@ async fn create(
     };
     let credentials = Credentials::new(input.credentials);
     check(&settings, &credentials)?;
-    let account = state
-        .store
-        .create_account(app.id, &settings, &credentials)
-        .await?;
+    let account = state.store.create_account(app.id, &settings, &credentials).await?;
     tracing::info!(account = %account.id, provider = %provider, "account created");
-    Ok((
-        StatusCode::CREATED,
-        Json(view(&state, app.id, account).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(view(&state, app.id, account).await?)))
 }
 
 async fn show(
@@ -274,10 +259,7 @@ async fn update(
     }
     let credentials = Credentials::new(credentials);
     check(&settings, &credentials)?;
-    let account = state
-        .store
-        .update_account(app.id, id, &settings, &credentials)
-        .await?;
+    let account = state.store.update_account(app.id, id, &settings, &credentials).await?;
     Ok(Json(view(&state, app.id, account).await?))
 }
 

@@ -229,13 +229,19 @@ async fn rejections(
     headers: axum::http::HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    state.store.get_campaign(app.id, id).await.map_err(not_found("campaign"))?;
+    state
+        .store
+        .get_campaign(app.id, id)
+        .await
+        .map_err(not_found("campaign"))?;
     if wants_csv(&headers, q.format.as_deref()) {
         return Ok(rejections_csv(state, app.id, id));
     }
     let limit = page_limit(q.limit);
     let rows: Vec<Rejection> = state.store.list_rejections(app.id, id, q.cursor, limit).await?;
-    let next = (rows.len() == limit as usize).then(|| rows.last().map(|r| r.row_number)).flatten();
+    let next = (rows.len() == limit as usize)
+        .then(|| rows.last().map(|r| r.row_number))
+        .flatten();
     Ok(Json(json!({ "data": rows, "next_cursor": next })).into_response())
 }
 
@@ -252,7 +258,9 @@ fn wants_csv(headers: &axum::http::HeaderMap, format: Option<&str>) -> bool {
 fn rejections_csv(state: AppState, app: pregon_core::AppId, id: CampaignId) -> axum::response::Response {
     use axum::response::IntoResponse;
     const PAGE: u32 = 1000;
-    let header = futures::stream::once(async { Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"row_number,column,code,message\n")) });
+    let header = futures::stream::once(async {
+        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"row_number,column,code,message\n"))
+    });
     let pages = futures::stream::unfold(Some(None::<u64>), move |cursor| {
         let state = state.clone();
         async move {
@@ -267,7 +275,12 @@ fn rejections_csv(state: AppState, app: pregon_core::AppId, id: CampaignId) -> a
             let next = (rows.len() == PAGE as usize).then(|| rows.last().map(|r| r.row_number));
             let mut w = csv::Writer::from_writer(Vec::new());
             for r in &rows {
-                let written = w.write_record([r.row_number.to_string().as_str(), r.column.as_deref().unwrap_or(""), &r.code, &r.message]);
+                let written = w.write_record([
+                    r.row_number.to_string().as_str(),
+                    r.column.as_deref().unwrap_or(""),
+                    &r.code,
+                    &r.message,
+                ]);
                 if let Err(e) = written {
                     return Some((Err(std::io::Error::other(e.to_string())), None));
                 }
@@ -280,7 +293,10 @@ fn rejections_csv(state: AppState, app: pregon_core::AppId, id: CampaignId) -> a
     (
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"rejections-{id}.csv\"")),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"rejections-{id}.csv\""),
+            ),
         ],
         body,
     )

@@ -5,13 +5,13 @@
 //! answer; Pregon answers the campaign's status and counters and a page of its messages (`docs/api.md`).
 
 use super::error::{ApiError, Json, Path, Query};
-use super::uploads;
-use crate::ingestion::{CHAT_TONIC, IngestSpec};
-use axum::response::IntoResponse;
 use super::page_limit;
+use super::uploads;
 use crate::auth::Caller;
+use crate::ingestion::{CHAT_TONIC, IngestSpec};
 use crate::state::AppState;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Router};
 use pregon_core::{CampaignId, ErrorCode, MessageId};
@@ -46,28 +46,55 @@ async fn upload(
     if app_name != app.name {
         return Err(ApiError::not_found("app"));
     }
-    let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let key = request
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let account = uploads::resolve_account(&state, app.id, "accountId", params.account_id.as_deref()).await?;
     if let Some(platform) = params.platform.as_deref() {
         let expected = account.settings.provider.chat_tonic_platform();
         if Some(platform) != expected && platform != account.settings.provider.as_str() {
             return Err(ApiError::invalid_field(
                 "platform",
-                format!("the account is a {} account (platform `{}`), not `{platform}`", account.settings.provider, expected.unwrap_or("")),
+                format!(
+                    "the account is a {} account (platform `{}`), not `{platform}`",
+                    account.settings.provider,
+                    expected.unwrap_or("")
+                ),
             ));
         }
     }
     let scheduled_at = uploads::parse_schedule("date", params.date.as_deref())?;
     let mut input = uploads::UploadInput::read(&state, request, &["upload"]).await?;
     if input.file.is_none() {
-        return Err(ApiError::invalid_field("upload", "send the campaign file in the multipart field `upload`"));
+        return Err(ApiError::invalid_field(
+            "upload",
+            "send the campaign file in the multipart field `upload`",
+        ));
     }
     let file = input.take_file(&state).await?;
-    let spec = IngestSpec { model: CHAT_TONIC.into(), sheet: Some("campaign".into()), ..IngestSpec::default() };
+    let spec = IngestSpec {
+        model: CHAT_TONIC.into(),
+        sheet: Some("campaign".into()),
+        ..IngestSpec::default()
+    };
     let name = input.file_name.clone().unwrap_or_else(|| "chat-tonic upload".into());
-    let upload = uploads::Upload { account, name, spec, scheduled_at, idempotency_key: key, file, file_name: input.file_name.clone() };
+    let upload = uploads::Upload {
+        account,
+        name,
+        spec,
+        scheduled_at,
+        idempotency_key: key,
+        file,
+        file_name: input.file_name.clone(),
+    };
     let accepted = uploads::accept(&state, app.id, upload).await?;
-    let status = if accepted.replayed { axum::http::StatusCode::OK } else { axum::http::StatusCode::ACCEPTED };
+    let status = if accepted.replayed {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::ACCEPTED
+    };
     let c = accepted.campaign;
     let body = json!({
         "campaignId": c.id,
@@ -101,20 +128,17 @@ async fn status_query(
     if app_name != app.name {
         return Err(ApiError::not_found("app"));
     }
-    let bad_query = |message: &str| {
-        ApiError::new(ErrorCode::InvalidQuery, message).with_details(json!({"field": "query"}))
-    };
+    let bad_query =
+        |message: &str| ApiError::new(ErrorCode::InvalidQuery, message).with_details(json!({"field": "query"}));
     let raw = params
         .query
         .ok_or_else(|| bad_query("`query` is required, e.g. query={\"campaignId\":\"…\"}"))?;
-    let query: StatusQuery = serde_json::from_str(&raw)
-        .map_err(|e| bad_query(&format!("`query` is not a JSON object: {e}")))?;
+    let query: StatusQuery =
+        serde_json::from_str(&raw).map_err(|e| bad_query(&format!("`query` is not a JSON object: {e}")))?;
     let campaign_id = query
         .campaign_id
         .ok_or_else(|| bad_query("`query` needs a `campaignId`"))?;
-    let campaign_id: CampaignId = campaign_id
-        .parse()
-        .map_err(|_| ApiError::not_found("campaign"))?;
+    let campaign_id: CampaignId = campaign_id.parse().map_err(|_| ApiError::not_found("campaign"))?;
     let campaign = state
         .store
         .get_campaign(app.id, campaign_id)
@@ -126,10 +150,7 @@ async fn status_query(
         after: params.cursor,
         limit,
     };
-    let messages = state
-        .store
-        .list_messages(app.id, campaign_id, &filter)
-        .await?;
+    let messages = state.store.list_messages(app.id, campaign_id, &filter).await?;
     let next = (messages.len() == limit as usize)
         .then(|| messages.last().map(|m| m.id))
         .flatten();

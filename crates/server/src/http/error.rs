@@ -64,10 +64,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body =
-            json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
+        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
         let mut response = (status, axum::Json(body)).into_response();
         if self.code == ErrorCode::Unauthorized {
             response.headers_mut().insert(
@@ -85,9 +83,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "not found"),
             StoreError::Conflict(message) => ApiError::new(ErrorCode::Conflict, message),
             StoreError::Transition(t) => ApiError::new(ErrorCode::InvalidTransition, t.to_string()),
-            StoreError::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
-            ) => {
+            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => {
                 tracing::error!(error = %e, "database unavailable");
                 ApiError::new(
                     ErrorCode::Unavailable,
@@ -120,12 +116,10 @@ impl From<JsonRejection> for ApiError {
                 ErrorCode::UnsupportedMediaType,
                 "send the body as JSON with `Content-Type: application/json`",
             ),
-            JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    "the request body is larger than the configured limit",
-                )
-            }
+            JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "the request body is larger than the configured limit",
+            ),
             other => ApiError::new(ErrorCode::InvalidJson, other.body_text()),
         }
     }

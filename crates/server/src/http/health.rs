@@ -24,10 +24,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         Ok(()) => Ok(Json(json!({"status": "ready", "database": "ok"}))),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            Err(ApiError::new(
-                ErrorCode::Unavailable,
-                "the database is not reachable",
-            ))
+            Err(ApiError::new(ErrorCode::Unavailable, "the database is not reachable"))
         }
     }
 }

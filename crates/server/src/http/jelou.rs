@@ -35,7 +35,11 @@ async fn send_bulk(
     Extension(Caller(app)): Extension<Caller>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let key = request
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut input = UploadInput::read(&state, request, &["file"]).await?;
     let required = |name: &str| {
         input
@@ -45,21 +49,37 @@ async fn send_bulk(
     let campaign_name = required("campaignName")?;
     let element_name = required("elementName")?;
     let bot_id = required("botId")?;
-    let params = input.json("params")?.ok_or_else(|| ApiError::invalid_field("params", "params is required (an empty array when the template has none)"))?;
+    let params = input.json("params")?.ok_or_else(|| {
+        ApiError::invalid_field(
+            "params",
+            "params is required (an empty array when the template has none)",
+        )
+    })?;
     let kind = input.text("type").unwrap_or_else(|| "text".into());
     if !["text", "image", "document", "video"].contains(&kind.as_str()) {
-        return Err(ApiError::invalid_field("type", "type must be text, image, document or video"));
+        return Err(ApiError::invalid_field(
+            "type",
+            "type must be text, image, document or video",
+        ));
     }
     let button_payloads = match input.json("buttonPayloads")? {
         None => Vec::new(),
         Some(Value::Array(items)) => items.iter().map(|v| v.to_string()).collect(),
-        Some(_) => return Err(ApiError::invalid_field("buttonPayloads", "buttonPayloads must be an array")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "buttonPayloads",
+                "buttonPayloads must be an array",
+            ));
+        }
     };
     let scheduled_at = uploads::parse_schedule("scheduledAt", input.text("scheduledAt").as_deref())?;
     let account = uploads::resolve_account(&state, app.id, "botId", Some(&bot_id)).await?;
     uploads::check_template(&state, app.id, &account, &element_name, None)
         .await
-        .map_err(|e| ApiError { message: TEMPLATE_NOT_FOUND.into(), ..e })?;
+        .map_err(|e| ApiError {
+            message: TEMPLATE_NOT_FOUND.into(),
+            ..e
+        })?;
     let spec = IngestSpec {
         model: JELOU.into(),
         params,
@@ -84,7 +104,10 @@ async fn send_bulk(
     let accepted = uploads::accept(&state, app.id, upload).await.map_err(|e| {
         let reason = e.details.as_ref().and_then(|d| d["reason"].as_str()).unwrap_or("");
         if e.code == ErrorCode::InvalidFile && ["invalid_header", "missing_header"].contains(&reason) {
-            ApiError { message: INVALID_CSV.into(), ..e }
+            ApiError {
+                message: INVALID_CSV.into(),
+                ..e
+            }
         } else {
             e
         }

@@ -39,10 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(jelou::routes())
         .merge(optouts::routes())
         .merge(samples::routes())
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_app,
-        ));
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_app));
 
     let chat_tonic = chat_tonic::routes().route_layer(middleware::from_fn_with_state(
         state.clone(),
@@ -64,9 +61,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", chat_tonic)
         .merge(health::routes())
         .fallback(|| async { ApiError::not_found("route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED)
-        })
+        .method_not_allowed_fallback(|| async { ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED) })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(middleware::map_response(ensure_error_body))
         .layer(middleware::from_fn(jelou::jelou_shapes))

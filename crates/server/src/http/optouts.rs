@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 /// The opt-out routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/optouts", get(list).post(add)).route("/optouts/{phone}", delete(remove))
+    Router::new()
+        .route("/optouts", get(list).post(add))
+        .route("/optouts/{phone}", delete(remove))
 }
 
 #[derive(Deserialize)]
@@ -31,9 +33,13 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let limit = page_limit(q.limit);
     let rows = state.store.list_optouts(app.id, q.cursor.as_deref(), limit).await?;
-    let next = (rows.len() == limit as usize).then(|| rows.last().map(|o| o.phone.clone())).flatten();
-    let data: Vec<Value> =
-        rows.into_iter().map(|o| json!({"phone": o.phone, "source": o.source, "created_at": o.created_at})).collect();
+    let next = (rows.len() == limit as usize)
+        .then(|| rows.last().map(|o| o.phone.clone()))
+        .flatten();
+    let data: Vec<Value> = rows
+        .into_iter()
+        .map(|o| json!({"phone": o.phone, "source": o.source, "created_at": o.created_at}))
+        .collect();
     Ok(Json(json!({"data": data, "next_cursor": next})))
 }
 
@@ -54,7 +60,10 @@ async fn add(
     Json(input): Json<AddOptOuts>,
 ) -> Result<Json<Value>, ApiError> {
     if input.phones.len() > MAX_PER_REQUEST {
-        return Err(ApiError::invalid_field("phones", format!("at most {MAX_PER_REQUEST} numbers per request")));
+        return Err(ApiError::invalid_field(
+            "phones",
+            format!("at most {MAX_PER_REQUEST} numbers per request"),
+        ));
     }
     let mut valid = Vec::with_capacity(input.phones.len());
     let mut invalid = Vec::new();
@@ -67,7 +76,9 @@ async fn add(
     valid.sort();
     valid.dedup();
     let added = state.store.add_optouts(app.id, &valid, "api").await?;
-    Ok(Json(json!({"added": added, "already_listed": valid.len() as u64 - added, "invalid": invalid})))
+    Ok(Json(
+        json!({"added": added, "already_listed": valid.len() as u64 - added, "invalid": invalid}),
+    ))
 }
 
 async fn remove(
@@ -76,6 +87,10 @@ async fn remove(
     Path(phone): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let e164 = pregon_ingest::phone::normalize(&phone, None).map_err(|_| ApiError::not_found("opt-out"))?;
-    state.store.remove_optout(app.id, &e164).await.map_err(not_found("opt-out"))?;
+    state
+        .store
+        .remove_optout(app.id, &e164)
+        .await
+        .map_err(not_found("opt-out"))?;
     Ok(StatusCode::NO_CONTENT)
 }

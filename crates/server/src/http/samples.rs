@@ -49,7 +49,11 @@ pub fn chat_tonic_sample(t: &Template) -> (Vec<String>, Vec<String>) {
         Some(Header::Document) => ("document", "https://example.com/file.pdf"),
         _ => ("", ""),
     };
-    let button = if t.buttons.iter().any(Button::is_dynamic) { "order-1234" } else { "" };
+    let button = if t.buttons.iter().any(Button::is_dynamic) {
+        "order-1234"
+    } else {
+        ""
+    };
     let mut row: Vec<String> = vec![
         "+5491123456789".into(),
         t.namespace.clone().unwrap_or_default(),
@@ -58,7 +62,11 @@ pub fn chat_tonic_sample(t: &Template) -> (Vec<String>, Vec<String>) {
         "deterministic".into(),
         "customer-42".into(),
         button.into(),
-        if media_url.is_empty() { String::new() } else { "URL".into() },
+        if media_url.is_empty() {
+            String::new()
+        } else {
+            "URL".into()
+        },
         media_type.into(),
         media_url.into(),
     ];
@@ -77,7 +85,11 @@ pub fn jelou_sample(t: &Template) -> (Vec<String>, Vec<String>, serde_json::Valu
     let values = example_parameters(t);
     let header_offset = usize::from(t.header_takes_text());
     for (i, value) in values.into_iter().enumerate() {
-        let (param, column) = if i < header_offset { (0, "header_param".to_string()) } else { (i + 1 - header_offset, format!("param_{}", i + 1 - header_offset)) };
+        let (param, column) = if i < header_offset {
+            (0, "header_param".to_string())
+        } else {
+            (i + 1 - header_offset, format!("param_{}", i + 1 - header_offset))
+        };
         mapping.push(serde_json::json!({"param": param, "column": column}));
         header.push(column);
         row.push(value);
@@ -97,10 +109,18 @@ async fn sample(
     Path((account, name)): Path<(AccountId, String)>,
     Query(q): Query<SampleQuery>,
 ) -> Result<Response, ApiError> {
-    let account = state.store.get_account(app.id, account).await.map_err(not_found("account"))?;
+    let account = state
+        .store
+        .get_account(app.id, account)
+        .await
+        .map_err(not_found("account"))?;
     let book = crate::ingestion::template_book(&state.store, app.id, &account).await?;
     let template = book
-        .find(&name, q.language.as_deref(), account.settings.default_language.as_deref())
+        .find(
+            &name,
+            q.language.as_deref(),
+            account.settings.default_language.as_deref(),
+        )
         .map_err(|e| ApiError::new(ErrorCode::NotFound, e.to_string()))?
         .clone();
     let (header, row, mapping) = match q.model.as_deref().unwrap_or("chat_tonic") {
@@ -112,29 +132,64 @@ async fn sample(
             let (h, r, m) = jelou_sample(&template);
             (h, r, Some(m))
         }
-        other => return Err(ApiError::new(ErrorCode::InvalidQuery, format!("model `{other}` is not chat_tonic or jelou"))),
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!("model `{other}` is not chat_tonic or jelou"),
+            ));
+        }
     };
     let file_stem = format!("{}-{}", template.name, template.language);
     let mut response = match q.format.as_deref().unwrap_or("csv") {
         "csv" => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(&header).and_then(|_| w.write_record(&row)).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-            let bytes = w.into_inner().map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_stem}.csv\""))], bytes).into_response()
-        }
-        "xlsx" => {
-            let out = pregon_ingest::xlsx_writer::write_xlsx(std::io::Cursor::new(Vec::new()), "campaign", [header, row], false)
+            w.write_record(&header)
+                .and_then(|_| w.write_record(&row))
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            let bytes = w
+                .into_inner()
                 .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
             (
                 [
-                    (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_stem}.xlsx\"")),
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{file_stem}.csv\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        "xlsx" => {
+            let out = pregon_ingest::xlsx_writer::write_xlsx(
+                std::io::Cursor::new(Vec::new()),
+                "campaign",
+                [header, row],
+                false,
+            )
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{file_stem}.xlsx\""),
+                    ),
                 ],
                 out.into_inner(),
             )
                 .into_response()
         }
-        other => return Err(ApiError::new(ErrorCode::InvalidQuery, format!("format `{other}` is not csv or xlsx"))),
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!("format `{other}` is not csv or xlsx"),
+            ));
+        }
     };
     if let Some(mapping) = mapping
         && let Ok(v) = mapping.to_string().parse()

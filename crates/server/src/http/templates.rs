@@ -64,8 +64,7 @@ fn template_error(index: Option<usize>, e: TemplateError) -> ApiError {
         Some(i) => format!("[{i}].{}", e.path),
         None => e.path.clone(),
     };
-    ApiError::new(ErrorCode::InvalidTemplate, format!("{path}: {}", e.reason))
-        .with_details(json!({ "path": path }))
+    ApiError::new(ErrorCode::InvalidTemplate, format!("{path}: {}", e.reason)).with_details(json!({ "path": path }))
 }
 
 /// A definition as written to the store: Pregon's own fields removed so a template read back can be written again.
@@ -96,9 +95,7 @@ async fn list(
         .await
         .map_err(not_found("account"))?;
     let templates = state.store.list_templates(app.id, account).await?;
-    Ok(Json(
-        json!({ "data": templates.iter().map(view).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(json!({ "data": templates.iter().map(view).collect::<Vec<_>>() })))
 }
 
 /// Takes one Meta item, an array of them, or a whole listing response (`{"data": [...]}`), so an export can be
@@ -117,10 +114,7 @@ async fn create(
     let (items, single) = match body {
         Value::Array(items) => (items, false),
         Value::Object(ref obj) if obj.get("data").is_some_and(Value::is_array) => (
-            obj.get("data")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
+            obj.get("data").and_then(Value::as_array).cloned().unwrap_or_default(),
             false,
         ),
         other => (vec![other], true),
@@ -131,17 +125,13 @@ async fn create(
     let mut parsed = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let item = definition(item);
-        let template =
-            Template::from_meta(&item).map_err(|e| template_error((!single).then_some(i), e))?;
+        let template = Template::from_meta(&item).map_err(|e| template_error((!single).then_some(i), e))?;
         parsed.push((template, item));
     }
     let mut created = Vec::with_capacity(parsed.len());
     for (template, item) in &parsed {
         created.push(view(
-            &state
-                .store
-                .create_template(app.id, account, template, item)
-                .await?,
+            &state.store.create_template(app.id, account, template, item).await?,
         ));
     }
     let body = if single {

@@ -43,7 +43,10 @@ pub struct UploadInput {
 impl UploadInput {
     /// A text field, trimmed, `None` when absent or empty.
     pub fn text(&self, name: &str) -> Option<String> {
-        self.fields.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        self.fields
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
 
     /// A JSON field (sent as JSON in a JSON body, or as JSON text in a multipart form).
@@ -76,9 +79,10 @@ impl UploadInput {
                 let name = field.name().unwrap_or_default().to_owned();
                 if file_fields.contains(&name.as_str()) {
                     input.file_name = field.file_name().map(str::to_owned);
-                    let spooled = crate::spool::spool_field(field, &state.config.spool_dir, state.config.max_upload_bytes)
-                        .await
-                        .map_err(spool_error)?;
+                    let spooled =
+                        crate::spool::spool_field(field, &state.config.spool_dir, state.config.max_upload_bytes)
+                            .await
+                            .map_err(spool_error)?;
                     input.file = Some(spooled);
                 } else {
                     let text = field
@@ -112,7 +116,10 @@ impl UploadInput {
             return Ok(file);
         }
         let Some(url) = self.file_url.clone() else {
-            return Err(ApiError::invalid_field("file", "send the campaign file as a multipart `file` part, or its `file_url`"));
+            return Err(ApiError::invalid_field(
+                "file",
+                "send the campaign file as a multipart `file` part, or its `file_url`",
+            ));
         };
         let file = state.fetcher.fetch(&url, &state.config.spool_dir).await.map_err(|e| {
             let code = match e {
@@ -133,9 +140,10 @@ impl UploadInput {
 
 fn spool_error(e: SpoolError) -> ApiError {
     match e {
-        SpoolError::TooLarge { limit } => {
-            ApiError::new(ErrorCode::PayloadTooLarge, format!("the file is larger than the limit of {limit} bytes"))
-        }
+        SpoolError::TooLarge { limit } => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the file is larger than the limit of {limit} bytes"),
+        ),
         SpoolError::Source(m) => ApiError::new(ErrorCode::InvalidRequest, format!("the upload broke off: {m}")),
         SpoolError::Io(e) => {
             tracing::error!(error = %e, "cannot spool an upload");
@@ -151,21 +159,38 @@ pub fn file_error(e: &FileError) -> ApiError {
 
 /// `scheduled_at` / `date` / `scheduledAt`: ISO 8601 with an offset, in the future; none means now.
 pub fn parse_schedule(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
-    let invalid = |message: String| ApiError::new(ErrorCode::InvalidSchedule, message).with_details(json!({"field": field}));
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let invalid =
+        |message: String| ApiError::new(ErrorCode::InvalidSchedule, message).with_details(json!({"field": field}));
     let at = DateTime::parse_from_rfc3339(value)
-        .map_err(|_| invalid(format!("`{field}` must be an ISO 8601 time with an offset, like 2026-12-01T09:00:00-03:00")))?
+        .map_err(|_| {
+            invalid(format!(
+                "`{field}` must be an ISO 8601 time with an offset, like 2026-12-01T09:00:00-03:00"
+            ))
+        })?
         .with_timezone(&Utc);
     if at <= Utc::now() {
-        return Err(invalid(format!("`{field}` ({value}) is in the past; give a future time, or none to start now")));
+        return Err(invalid(format!(
+            "`{field}` ({value}) is in the past; give a future time, or none to start now"
+        )));
     }
     Ok(Some(at))
 }
 
 /// The account named by id or by name.
-pub async fn resolve_account(state: &AppState, app: AppId, field: &str, value: Option<&str>) -> Result<Account, ApiError> {
+pub async fn resolve_account(
+    state: &AppState,
+    app: AppId,
+    field: &str,
+    value: Option<&str>,
+) -> Result<Account, ApiError> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Err(ApiError::invalid_field(field, format!("`{field}` is required: the id or name of a provider account")));
+        return Err(ApiError::invalid_field(
+            field,
+            format!("`{field}` is required: the id or name of a provider account"),
+        ));
     };
     if let Ok(id) = value.parse::<AccountId>() {
         return state.store.get_account(app, id).await.map_err(not_found("account"));
@@ -210,13 +235,22 @@ pub async fn accept(state: &AppState, app: AppId, upload: Upload) -> Result<Acce
     if let Some(key) = &upload.idempotency_key
         && let Some(existing) = state.store.campaign_by_idempotency_key(app, key).await?
     {
-        return Ok(Accepted { campaign: existing, replayed: true });
+        return Ok(Accepted {
+            campaign: existing,
+            replayed: true,
+        });
     }
-    let model = upload.spec.row_model().map_err(|e| ApiError::invalid_field("params", e))?;
+    let model = upload
+        .spec
+        .row_model()
+        .map_err(|e| ApiError::invalid_field("params", e))?;
     if let Some(template) = &upload.spec.template {
         check_template(state, app, &upload.account, template, upload.spec.language.as_deref()).await?;
     }
-    let open = pregon_ingest::source::OpenOptions { sheet: upload.spec.sheet.clone(), limits: ingestion::limits(state) };
+    let open = pregon_ingest::source::OpenOptions {
+        sheet: upload.spec.sheet.clone(),
+        limits: ingestion::limits(state),
+    };
     let path = upload.file.path().to_owned();
     let (format, wrapped_in) = tokio::task::spawn_blocking(move || pipeline::precheck(&path, &model, &open))
         .await
@@ -239,19 +273,33 @@ pub async fn accept(state: &AppState, app: AppId, upload: Upload) -> Result<Acce
         source: Some(source),
         idempotency_key: upload.idempotency_key.clone(),
     };
-    let campaign = match state.store.create_campaign_with_upload(app, &new, upload.file.path()).await {
+    let campaign = match state
+        .store
+        .create_campaign_with_upload(app, &new, upload.file.path())
+        .await
+    {
         Ok(c) => c,
         // Two uploads with the same key at once: the other one won.
         Err(StoreError::Conflict(_)) if upload.idempotency_key.is_some() => {
             let key = upload.idempotency_key.as_deref().unwrap_or_default();
-            let existing = state.store.campaign_by_idempotency_key(app, key).await?.ok_or_else(|| ApiError::not_found("campaign"))?;
-            return Ok(Accepted { campaign: existing, replayed: true });
+            let existing = state
+                .store
+                .campaign_by_idempotency_key(app, key)
+                .await?
+                .ok_or_else(|| ApiError::not_found("campaign"))?;
+            return Ok(Accepted {
+                campaign: existing,
+                replayed: true,
+            });
         }
         Err(e) => return Err(e.into()),
     };
     tracing::info!(campaign = %campaign.id, size = upload.file.size(), format = format.as_str(), "upload accepted");
     state.ingest_wake.notify_one();
-    Ok(Accepted { campaign, replayed: false })
+    Ok(Accepted {
+        campaign,
+        replayed: false,
+    })
 }
 
 /// The campaign template must exist (in the language asked, or the account's default, or its only one) and be
@@ -281,13 +329,29 @@ fn native_spec(input: &UploadInput) -> Result<IngestSpec, ApiError> {
     let template = input.text("template");
     let button_payloads = match input.json("button_payloads")? {
         None => Vec::new(),
-        Some(Value::Array(items)) => items.iter().map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())).collect(),
-        Some(_) => return Err(ApiError::invalid_field("button_payloads", "`button_payloads` must be an array")),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+            .collect(),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "button_payloads",
+                "`button_payloads` must be an array",
+            ));
+        }
     };
     Ok(IngestSpec {
-        model: if template.is_some() { JELOU.into() } else { CHAT_TONIC.into() },
+        model: if template.is_some() {
+            JELOU.into()
+        } else {
+            CHAT_TONIC.into()
+        },
         params: input.json("params")?.unwrap_or(Value::Null),
-        sheet: if template.is_some() { input.text("sheet") } else { Some("campaign".into()) },
+        sheet: if template.is_some() {
+            input.text("sheet")
+        } else {
+            Some("campaign".into())
+        },
         template,
         language: input.text("language"),
         media_url: input.text("media_url"),
@@ -302,7 +366,10 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         Some(v) => {
             let key = v.to_str().map(str::trim).unwrap_or("");
             if key.is_empty() || key.len() > 255 {
-                return Err(ApiError::invalid_field("Idempotency-Key", "the Idempotency-Key header must be 1 to 255 characters"));
+                return Err(ApiError::invalid_field(
+                    "Idempotency-Key",
+                    "the Idempotency-Key header must be 1 to 255 characters",
+                ));
             }
             Ok(Some(key.to_owned()))
         }
@@ -311,35 +378,60 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 /// The response to an accepted upload: `202` (or `200` when replayed) with the campaign.
 pub fn accepted_response(accepted: Accepted) -> Response {
-    let status = if accepted.replayed { StatusCode::OK } else { StatusCode::ACCEPTED };
+    let status = if accepted.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
     let location = format!("/v1/campaigns/{}", accepted.campaign.id);
     let mut response = (status, Json(CampaignView::from(accepted.campaign))).into_response();
     if let Ok(v) = location.parse() {
         response.headers_mut().insert(header::LOCATION, v);
     }
-    if accepted.replayed && let Ok(v) = "true".parse() {
+    if accepted.replayed
+        && let Ok(v) = "true".parse()
+    {
         response.headers_mut().insert("idempotent-replayed", v);
     }
     response
 }
 
 /// `POST /v1/campaigns`.
-pub async fn create(State(state): State<AppState>, Extension(Caller(app)): Extension<Caller>, request: Request) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    request: Request,
+) -> Result<Response, ApiError> {
     let key = idempotency_key(request.headers())?;
     let mut input = UploadInput::read(&state, request, &["file"]).await?;
     let account = resolve_account(&state, app.id, "account", input.text("account").as_deref()).await?;
     let scheduled_at = parse_schedule("scheduled_at", input.text("scheduled_at").as_deref())?;
     let spec = native_spec(&input)?;
     let file = input.take_file(&state).await?;
-    let name = input.text("name").or(input.file_name.clone()).unwrap_or_else(|| format!("campaign {}", Utc::now().format("%Y-%m-%d %H:%M")));
-    let upload = Upload { account, name, spec, scheduled_at, idempotency_key: key, file, file_name: input.file_name.clone() };
+    let name = input
+        .text("name")
+        .or(input.file_name.clone())
+        .unwrap_or_else(|| format!("campaign {}", Utc::now().format("%Y-%m-%d %H:%M")));
+    let upload = Upload {
+        account,
+        name,
+        spec,
+        scheduled_at,
+        idempotency_key: key,
+        file,
+        file_name: input.file_name.clone(),
+    };
     Ok(accepted_response(accept(&state, app.id, upload).await?))
 }
 
 /// How many rejections a validation report lists (the counts cover them all).
 pub const REPORT_REJECTIONS: usize = 1000;
 
-async fn validate(State(state): State<AppState>, Extension(Caller(app)): Extension<Caller>, request: Request) -> Result<Json<Value>, ApiError> {
+async fn validate(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    request: Request,
+) -> Result<Json<Value>, ApiError> {
     let mut input = UploadInput::read(&state, request, &["file"]).await?;
     let account = resolve_account(&state, app.id, "account", input.text("account").as_deref()).await?;
     parse_schedule("scheduled_at", input.text("scheduled_at").as_deref())?;
@@ -348,7 +440,9 @@ async fn validate(State(state): State<AppState>, Extension(Caller(app)): Extensi
         check_template(&state, app.id, &account, template, spec.language.as_deref()).await?;
     }
     let file = input.take_file(&state).await?;
-    let options = spec.pipeline_options(&account, ingestion::limits(&state), 0).map_err(|e| ApiError::invalid_field("params", e))?;
+    let options = spec
+        .pipeline_options(&account, ingestion::limits(&state), 0)
+        .map_err(|e| ApiError::invalid_field("params", e))?;
     let book = ingestion::template_book(&state.store, app.id, &account).await?;
     let opted_out = state.store.opted_out(app.id).await?;
     let report = tokio::task::spawn_blocking(move || {
