@@ -170,46 +170,9 @@ async fn a_worker_that_dies_half_way_is_resumed_without_duplicates(backend: Back
     );
 }
 
-async fn sandbox_account(app: &TestApp) -> String {
-    let acc: Value = app
-        .post_json("/v1/accounts", &json!({"name": "sandbox", "provider": "sandbox"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = acc["id"].as_str().unwrap().to_owned();
-    let templates: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("templates/sandbox.json")).unwrap()).unwrap();
-    app.post_json(&format!("/v1/accounts/{id}/templates"), &templates)
-        .send()
-        .await
-        .unwrap();
-    id
-}
-
-async fn wait_settled(app: &TestApp, id: &str) -> Value {
-    for _ in 0..600 {
-        let c: Value = app
-            .get(&format!("/v1/campaigns/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if c["status"] != "ingesting" {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("campaign {id} still ingesting");
-}
-
 async fn rejections_export_as_csv(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = sandbox_account(&app).await;
+    let account = app.sandbox_account(json!({})).await;
     let bytes = std::fs::read(fixtures().join("files/chat-tonic.csv")).unwrap();
     let form = Form::new()
         .text("account", account)
@@ -224,7 +187,7 @@ async fn rejections_export_as_csv(backend: Backend) {
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
-    wait_settled(&app, &id).await;
+    app.settled(&id).await;
     let r = app
         .get(&format!("/v1/campaigns/{id}/rejections"))
         .header("accept", "text/csv")
@@ -263,7 +226,7 @@ async fn rejections_export_as_csv(backend: Backend) {
 
 async fn sample_files_upload_back(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = sandbox_account(&app).await;
+    let account = app.sandbox_account(json!({})).await;
     for (format, name) in [("csv", "sample.csv"), ("xlsx", "sample.xlsx")] {
         let r = app
             .get(&format!(
@@ -286,7 +249,7 @@ async fn sample_files_upload_back(backend: Backend) {
             .json()
             .await
             .unwrap();
-        let c = wait_settled(&app, created["id"].as_str().unwrap()).await;
+        let c = app.settled(created["id"].as_str().unwrap()).await;
         assert_eq!(
             (c["counts"]["accepted"].as_u64(), c["counts"]["rejected"].as_u64()),
             (Some(1), Some(0)),
@@ -319,7 +282,7 @@ async fn sample_files_upload_back(backend: Backend) {
         .json()
         .await
         .unwrap();
-    let c = wait_settled(&app, created["id"].as_str().unwrap()).await;
+    let c = app.settled(created["id"].as_str().unwrap()).await;
     // payment_due has a dynamic URL button: a mapping-model file gives no buttonParameter, so the row is refused
     // with the reason, not dropped.
     assert_eq!(c["counts"]["rows"], 1, "{c}");

@@ -7,7 +7,6 @@ use pregon_testkit::reqwest::multipart::{Form, Part};
 use pregon_testkit::reqwest::{Method, StatusCode};
 use pregon_testkit::{Backend, TestApp, fixtures, on_both_backends};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 
 on_both_backends!(
     every_chat_tonic_format_gives_the_same_messages_and_rejections,
@@ -20,31 +19,6 @@ on_both_backends!(
     validate_reports_without_storing,
     opted_out_numbers_become_suppressed_messages,
 );
-
-/// A sandbox account holding the example templates; returns its id.
-async fn sandbox_account(app: &TestApp) -> String {
-    let acc: Value = app
-        .post_json(
-            "/v1/accounts",
-            &json!({"name": "sandbox", "provider": "sandbox", "default_language": "en_US"}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = acc["id"].as_str().unwrap().to_owned();
-    let templates: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures().join("templates/sandbox.json")).unwrap()).unwrap();
-    let r = app
-        .post_json(&format!("/v1/accounts/{id}/templates"), &templates)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    id
-}
 
 fn file_part(name: &str) -> Part {
     let bytes = std::fs::read(fixtures().join("files").join(name)).unwrap();
@@ -62,26 +36,6 @@ async fn upload(app: &TestApp, account: &str, file: &str) -> (StatusCode, Value)
         .await
         .unwrap();
     (r.status(), r.json().await.unwrap_or(Value::Null))
-}
-
-/// Poll a campaign until it leaves `ingesting`.
-async fn settled(app: &TestApp, id: &str) -> Value {
-    let started = Instant::now();
-    loop {
-        let c: Value = app
-            .get(&format!("/v1/campaigns/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if c["status"] != "ingesting" {
-            return c;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "still ingesting: {c}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn rejections(app: &TestApp, id: &str) -> Vec<(u64, String)> {
@@ -131,7 +85,7 @@ const EXPECTED_REJECTIONS: &[(u64, &str)] = &[
 
 async fn every_chat_tonic_format_gives_the_same_messages_and_rejections(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = sandbox_account(&app).await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
     for (file, format, wrapped_in, json_rows) in [
         ("chat-tonic.csv", "csv", json!([]), false),
         ("chat-tonic.json", "json", json!([]), true),
@@ -147,7 +101,7 @@ async fn every_chat_tonic_format_gives_the_same_messages_and_rejections(backend:
         assert_eq!(status, StatusCode::ACCEPTED, "{file}: {created}");
         assert_eq!(created["status"], "ingesting");
         let id = created["id"].as_str().unwrap().to_owned();
-        let c = settled(&app, &id).await;
+        let c = app.settled(&id).await;
         assert_eq!(c["status"], "scheduled", "{file}: {c}");
         let k = &c["counts"];
         assert_eq!(
@@ -194,7 +148,7 @@ async fn every_chat_tonic_format_gives_the_same_messages_and_rejections(backend:
 
 async fn chat_tonic_upload_endpoint_takes_the_upload_field_and_a_date(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = sandbox_account(&app).await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
     let at = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
     let encoded: String = form_urlencoded::byte_serialize(at.as_bytes()).collect();
     let url = format!(
@@ -206,7 +160,7 @@ async fn chat_tonic_upload_endpoint_takes_the_upload_field_and_a_date(backend: B
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let v: Value = r.json().await.unwrap();
     let id = v["campaignId"].as_str().unwrap().to_owned();
-    let c = settled(&app, &id).await;
+    let c = app.settled(&id).await;
     assert_eq!(c["status"], "scheduled");
     let scheduled = chrono::DateTime::parse_from_rfc3339(c["scheduled_at"].as_str().unwrap()).unwrap();
     assert_eq!(
@@ -242,7 +196,7 @@ async fn chat_tonic_upload_endpoint_takes_the_upload_field_and_a_date(backend: B
 
 async fn jelou_endpoint_answers_as_its_document_shows(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = sandbox_account(&app).await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
     let jelou_form = |file: &str, element: &str| {
         Form::new()
             .text("campaignName", "black friday")
@@ -269,7 +223,7 @@ async fn jelou_endpoint_answers_as_its_document_shows(backend: Backend) {
         body,
         json!({"message": ["Campaign has been created."], "status": "success"})
     );
-    let c = settled(&app, &id).await;
+    let c = app.settled(&id).await;
     assert_eq!(c["status"], "scheduled", "{c}");
     assert_eq!(
         (c["counts"]["accepted"].as_u64(), c["counts"]["rejected"].as_u64()),
@@ -359,7 +313,7 @@ async fn jelou_endpoint_answers_as_its_document_shows(backend: Backend) {
 
 async fn bad_files_are_refused_before_anything_is_created(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = sandbox_account(&app).await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
     for (file, reason) in [
         ("empty.csv", "empty_file"),
         ("header-only.csv", "empty_file"),
@@ -384,7 +338,7 @@ async fn bad_files_are_refused_before_anything_is_created(backend: Backend) {
     let (status, created) = upload(&app, &account, "invalid-utf8.csv").await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let id = created["id"].as_str().unwrap().to_owned();
-    let c = settled(&app, &id).await;
+    let c = app.settled(&id).await;
     assert_eq!(
         (c["counts"]["accepted"].as_u64(), c["counts"]["rejected"].as_u64()),
         (Some(2), Some(1))
@@ -394,11 +348,11 @@ async fn bad_files_are_refused_before_anything_is_created(backend: Backend) {
 
 async fn a_file_that_breaks_part_way_fails_the_campaign_and_keeps_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = sandbox_account(&app).await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
     let (status, created) = upload(&app, &account, "malformed.json").await;
     assert_eq!(status, StatusCode::ACCEPTED, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
-    let c = settled(&app, &id).await;
+    let c = app.settled(&id).await;
     assert_eq!(c["status"], "failed");
     assert!(
         c["failure_reason"].as_str().unwrap().starts_with("malformed_json"),
@@ -411,7 +365,7 @@ async fn a_file_that_breaks_part_way_fails_the_campaign_and_keeps_nothing(backen
 
 async fn idempotency_key_returns_the_first_campaign(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = sandbox_account(&app).await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
     let send = || {
         let form = Form::new()
             .text("account", account.clone())
@@ -435,7 +389,7 @@ async fn idempotency_key_returns_the_first_campaign(backend: Backend) {
 
 async fn file_url_is_fetched(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = sandbox_account(&app).await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
     // A local file server (the testkit allows private addresses; production refuses them).
     let bytes = std::fs::read(fixtures().join("files/chat-tonic.csv.zip")).unwrap();
     let router = axum::Router::new().route(
@@ -450,7 +404,7 @@ async fn file_url_is_fetched(backend: Backend) {
     let r = app.post_json("/v1/campaigns", &body).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let created: Value = r.json().await.unwrap();
-    let c = settled(&app, created["id"].as_str().unwrap()).await;
+    let c = app.settled(created["id"].as_str().unwrap()).await;
     assert_eq!(
         (c["name"].as_str(), c["counts"]["accepted"].as_u64()),
         (Some("from a url"), Some(4))
@@ -469,7 +423,7 @@ async fn file_url_is_fetched(backend: Backend) {
 
 async fn validate_reports_without_storing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = sandbox_account(&app).await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
     let form = Form::new()
         .text("account", account.clone())
         .part("file", file_part("chat-tonic.xlsx.zip"));
@@ -519,7 +473,7 @@ async fn validate_reports_without_storing(backend: Backend) {
 
 async fn opted_out_numbers_become_suppressed_messages(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let account = sandbox_account(&app).await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
     let r: Value = app
         .post_json("/v1/optouts", &json!({"phones": ["+1 (415) 555-2671", "not a phone"]}))
         .send()
@@ -532,7 +486,7 @@ async fn opted_out_numbers_become_suppressed_messages(backend: Backend) {
     assert_eq!(r["invalid"][0]["phone"], "not a phone");
     let (_, created) = upload(&app, &account, "chat-tonic.csv").await;
     let id = created["id"].as_str().unwrap().to_owned();
-    let c = settled(&app, &id).await;
+    let c = app.settled(&id).await;
     assert_eq!(
         (
             c["counts"]["accepted"].as_u64(),

@@ -100,6 +100,56 @@ impl TestApp {
         self.request(reqwest::Method::GET, path)
     }
 
+    /// A `sandbox` account holding the example templates of `fixtures/templates/sandbox.json`, with `settings`
+    /// (a JSON object) merged into its definition; returns its id.
+    pub async fn sandbox_account(&self, settings: serde_json::Value) -> String {
+        let mut account = serde_json::json!({"name": "sandbox", "provider": "sandbox"});
+        if let (Some(a), Some(extra)) = (account.as_object_mut(), settings.as_object()) {
+            a.extend(extra.clone());
+        }
+        let created: serde_json::Value = self
+            .post_json("/v1/accounts", &account)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        let templates: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fixtures().join("templates/sandbox.json")).unwrap()).unwrap();
+        let r = self
+            .post_json(&format!("/v1/accounts/{id}/templates"), &templates)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+        id
+    }
+
+    /// Poll campaign `id` until it leaves `ingesting` (at most 30 s); returns it.
+    pub async fn settled(&self, id: &str) -> serde_json::Value {
+        let started = std::time::Instant::now();
+        loop {
+            let c: serde_json::Value = self
+                .get(&format!("/v1/campaigns/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if c["status"] != "ingesting" {
+                return c;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "still ingesting: {c}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// `POST path` with a JSON body and this app's token.
     pub fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
         self.request(reqwest::Method::POST, path).json(body)
