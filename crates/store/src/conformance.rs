@@ -118,8 +118,9 @@ fn messages(n: usize, status: MessageStatus) -> Vec<NewMessage> {
                 body: vec![format!("name {i}"), "X1".into()],
                 ..Default::default()
             },
-            rendered_text: Some(format!("Hi name {i}, your code is X1")),
-            flag: Some(format!("flag-{i}")),
+            // Characters the stores must keep as they are (PostgreSQL's COPY text format reserves some).
+            rendered_text: Some(format!("Hi name {i},\n\tyour code is X1 \\N \\ end")),
+            flag: Some(format!("flag-{i}\r")),
             status,
         })
         .collect()
@@ -605,7 +606,7 @@ pub async fn messages_and_rejections_are_counted_as_they_are_stored(store: DynSt
     assert_eq!(first.phone, batch[0].phone);
     assert_eq!(first.params, batch[0].params);
     assert_eq!(first.rendered_text, batch[0].rendered_text);
-    assert_eq!(first.flag.as_deref(), Some("flag-0"));
+    assert_eq!(first.flag.as_deref(), Some("flag-0\r"));
     assert_eq!(first.row_number, Some(2));
     assert_eq!(first.campaign_id, Some(c));
     assert_eq!(first.account_id, acc);

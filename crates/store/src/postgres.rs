@@ -34,12 +34,33 @@ impl PostgresStore {
 
 crate::sql::sql_store!(PostgresStore, Postgres, Backend::Postgres);
 
-/// Rows per `UNNEST` statement.
-const UNNEST_CHUNK: usize = 10_000;
+/// Bytes of COPY data sent at a time.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// Append `value` to COPY text data, escaping what the text format reserves.
+fn copy_text(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Append an optional value: `\N` is COPY's NULL.
+fn copy_opt(out: &mut String, value: Option<&str>) {
+    match value {
+        Some(v) => copy_text(out, v),
+        None => out.push_str("\\N"),
+    }
+}
 
 impl PostgresStore {
-    /// `INSERT … SELECT … FROM UNNEST(arrays)`: one statement per 10,000 rows, typed, no escaping (crates.md §8: within
-    /// 10–20 % of `COPY`, far ahead of row-at-a-time inserts).
+    /// `COPY messages … FROM STDIN` (text format) inside the caller's transaction: the fastest way into PostgreSQL
+    /// (crates.md §8: ahead of `UNNEST`, far ahead of row-at-a-time inserts).
     pub(crate) async fn insert_message_rows(
         conn: &mut sqlx::PgConnection,
         app: uuid::Uuid,
@@ -48,52 +69,55 @@ impl PostgresStore {
         messages: &[pregon_core::message::NewMessage],
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), sqlx::Error> {
-        for chunk in messages.chunks(UNNEST_CHUNK) {
-            let mut ids = Vec::with_capacity(chunk.len());
-            let mut rows = Vec::with_capacity(chunk.len());
-            let mut phones = Vec::with_capacity(chunk.len());
-            let mut templates = Vec::with_capacity(chunk.len());
-            let mut languages = Vec::with_capacity(chunk.len());
-            let mut params = Vec::with_capacity(chunk.len());
-            let mut texts = Vec::with_capacity(chunk.len());
-            let mut flags = Vec::with_capacity(chunk.len());
-            let mut statuses = Vec::with_capacity(chunk.len());
-            for m in chunk {
-                ids.push(m.id.0);
-                rows.push(m.row_number.map(|n| i64::try_from(n).unwrap_or(i64::MAX)));
-                phones.push(m.phone.as_str());
-                templates.push(m.template_name.as_str());
-                languages.push(m.language.as_str());
-                params.push(serde_json::to_string(&m.params).map_err(|e| sqlx::Error::Encode(Box::new(e)))?);
-                texts.push(m.rendered_text.as_deref());
-                flags.push(m.flag.as_deref());
-                statuses.push(m.status.as_str());
-            }
-            sqlx::query(
-                "INSERT INTO messages (id, app_id, campaign_id, account_id, row_number, phone, template_name, language, \
-                 params, rendered_text, flag, status, created_at, updated_at) \
-                 SELECT id, $1, $2, $3, row_number, phone, template_name, language, params::jsonb, rendered_text, flag, \
-                 status, $4, $4 \
-                 FROM UNNEST($5::uuid[], $6::int8[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-                 $12::text[], $13::text[]) \
-                 AS t(id, row_number, phone, template_name, language, params, rendered_text, flag, status)",
+        use std::fmt::Write;
+        let mut copy = conn
+            .copy_in_raw(
+                "COPY messages (id, app_id, campaign_id, account_id, row_number, phone, template_name, language, params, \
+                 rendered_text, flag, status, created_at, updated_at) FROM STDIN",
             )
-            .bind(app)
-            .bind(campaign)
-            .bind(account)
-            .bind(now)
-            .bind(&ids)
-            .bind(&rows)
-            .bind(&phones)
-            .bind(&templates)
-            .bind(&languages)
-            .bind(&params)
-            .bind(&texts)
-            .bind(&flags)
-            .bind(&statuses)
-            .execute(&mut *conn)
             .await?;
+        let now = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let fixed = format!("\t{app}\t{campaign}\t{account}\t");
+        let mut buf = String::with_capacity(COPY_CHUNK + 4096);
+        for m in messages {
+            let params = serde_json::to_string(&m.params).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            let _ = write!(buf, "{}", m.id.0);
+            buf.push_str(&fixed);
+            match m.row_number {
+                Some(n) => {
+                    let _ = write!(buf, "{n}");
+                }
+                None => buf.push_str("\\N"),
+            }
+            for value in [
+                m.phone.as_str(),
+                m.template_name.as_str(),
+                m.language.as_str(),
+                params.as_str(),
+            ] {
+                buf.push('\t');
+                copy_text(&mut buf, value);
+            }
+            buf.push('\t');
+            copy_opt(&mut buf, m.rendered_text.as_deref());
+            buf.push('\t');
+            copy_opt(&mut buf, m.flag.as_deref());
+            buf.push('\t');
+            buf.push_str(m.status.as_str());
+            buf.push('\t');
+            buf.push_str(&now);
+            buf.push('\t');
+            buf.push_str(&now);
+            buf.push('\n');
+            if buf.len() >= COPY_CHUNK {
+                copy.send(buf.as_bytes()).await?;
+                buf.clear();
+            }
         }
+        if !buf.is_empty() {
+            copy.send(buf.as_bytes()).await?;
+        }
+        copy.finish().await?;
         Ok(())
     }
 }
