@@ -157,7 +157,8 @@ fn run_child(child: Child) -> Result<()> {
     Ok(())
 }
 
-/// Wait (at most `max_secs`) until other processes use under 5 % of a core for 2 s in a row.
+/// Wait (at most `max_secs`) until, for 2 s in a row, other processes use under 5 % of a core and move under 10 MB
+/// on disk.
 fn wait_quiet(max_secs: u64) {
     let started = Instant::now();
     let mut said = false;
@@ -165,14 +166,16 @@ fn wait_quiet(max_secs: u64) {
         let sampler = noise::Sampler::start();
         std::thread::sleep(std::time::Duration::from_secs(2));
         let noise = sampler.finish();
-        if noise.cpu_secs < 0.1 {
+        if noise.cpu_secs < 0.1 && noise.io_mb < 10.0 {
             return;
         }
         if !said {
             eprintln!(
-                "   waiting for a quiet machine: other processes use {:.0} % of a core ({})",
+                "   waiting for a quiet machine: other processes use {:.0} % of a core ({}) and move {:.0} MB/s ({})",
                 noise.cpu_secs * 50.0,
-                noise.top.as_deref().unwrap_or("?")
+                noise.top.as_deref().unwrap_or("—"),
+                noise.io_mb / 2.0,
+                noise.top_io.as_deref().unwrap_or("—")
             );
             said = true;
         }

@@ -15,6 +15,8 @@ const MAX_RSS_MB: f64 = 200.0;
 const NOISE_SHARE: f64 = 0.05;
 /// Below this many CPU-seconds, other processes are ignored.
 const NOISE_FLOOR_SECS: f64 = 0.5;
+/// Other processes' disk traffic (read + written) above this during a case makes its figures suspect too.
+const NOISE_IO_MB: f64 = 50.0;
 /// "Flat in the row count": the big CSV's peak RSS at most this many times the small one's.
 const FLAT_FACTOR: f64 = 1.25;
 
@@ -69,7 +71,10 @@ pub fn median(mut runs: Vec<Case>) -> Option<Case> {
     let noisy_runs = runs.iter().filter(|c| c.noisy()).count();
     let worst = runs
         .iter()
-        .max_by(|a, b| (a.noise.cpu_secs / a.wall_secs).total_cmp(&(b.noise.cpu_secs / b.wall_secs)))
+        .max_by(|a, b| {
+            let badness = |c: &Case| c.noise.cpu_secs / c.wall_secs.max(1e-9) + c.noise.io_mb / NOISE_IO_MB;
+            badness(a).total_cmp(&badness(b))
+        })
         .map(|c| (c.noise.clone(), c.wall_secs))?;
     runs.sort_by(|a, b| a.secs.total_cmp(&b.secs));
     let mid = runs.len().checked_sub(1)? / 2;
@@ -148,7 +153,14 @@ impl Case {
             let _ = write!(s, " (clean rows prepared in {p:.2} s, not timed)");
         }
         if self.noisy() {
-            let _ = write!(s, "; NOISY: other processes took {:.1} CPU-s", self.noise.cpu_secs);
+            let _ = write!(
+                s,
+                "; NOISY: other processes took {:.1} CPU-s ({}) and moved {:.0} MB on disk ({})",
+                self.noise.cpu_secs,
+                self.noise.top.as_deref().unwrap_or("—"),
+                self.noise.io_mb,
+                self.noise.top_io.as_deref().unwrap_or("—")
+            );
         }
         s
     }
@@ -166,7 +178,8 @@ impl Case {
     /// Whether other processes took more than 5 % of a core (and over half a CPU-second: the machine's idle
     /// daemons take about 1.5 %) while the case ran.
     pub fn noisy(&self) -> bool {
-        self.noise.cpu_secs > NOISE_SHARE * self.wall_secs && self.noise.cpu_secs > NOISE_FLOOR_SECS
+        (self.noise.cpu_secs > NOISE_SHARE * self.wall_secs && self.noise.cpu_secs > NOISE_FLOOR_SECS)
+            || self.noise.io_mb > NOISE_IO_MB
     }
 }
 
@@ -486,39 +499,36 @@ impl Report {
             .filter(|c| c.noisy_runs > 0)
             .map(|c| {
                 format!(
-                    "{} ({}, {} rows): {} of {} runs, the worst {:.1} CPU-s during its {:.1} s (busiest: {})",
+                    "{} ({}, {} rows): {} of {} runs; the worst: {:.1} CPU-s and {:.0} MB of disk traffic during its \
+                     {:.1} s (busiest: {}; {})",
                     c.label(),
                     c.backend,
                     thousands(c.rows),
                     c.noisy_runs,
                     c.samples.len(),
                     c.noise.cpu_secs,
+                    c.noise.io_mb,
                     c.wall_secs,
-                    c.noise.top.as_deref().unwrap_or("?")
+                    c.noise.top.as_deref().unwrap_or("—"),
+                    c.noise.top_io.as_deref().unwrap_or("—")
                 )
             })
             .collect();
-        let worst = self
-            .cases
-            .iter()
-            .max_by(|a, b| a.noise.cpu_secs.total_cmp(&b.noise.cpu_secs));
-        match (noisy.is_empty(), worst) {
-            (true, Some(c)) => format!(
-                "Other processes (sampled from /proc) took at most {:.1} CPU-s during any run of a case ({}, {}: \
-                 {}); no run was above {:.0} % of a core and {NOISE_FLOOR_SECS} CPU-s.",
-                c.noise.cpu_secs,
-                c.label(),
-                c.backend,
-                c.noise.top.as_deref().unwrap_or("—"),
-                NOISE_SHARE * 100.0
-            ),
-            (true, None) => String::new(),
-            (false, _) => format!(
-                "**Warning: other processes took CPU during these cases; their figures are suspect, re-run on a quiet \
-                 machine:** {}.",
+        if !noisy.is_empty() {
+            return format!(
+                "**Warning: other processes took CPU or disk during these cases; their figures are suspect, re-run on \
+                 a quiet machine:** {}.",
                 noisy.join("; ")
-            ),
+            );
         }
+        let cpu = self.cases.iter().map(|c| c.noise.cpu_secs).fold(0.0, f64::max);
+        let io = self.cases.iter().map(|c| c.noise.io_mb).fold(0.0, f64::max);
+        format!(
+            "Other processes (sampled from /proc: other programs, and PostgreSQL backends of other processes' test \
+             databases) took at most {cpu:.1} CPU-s and {io:.0} MB of disk traffic during the worst run of a case; no \
+             run was above {:.0} % of a core and {NOISE_FLOOR_SECS} CPU-s, or {NOISE_IO_MB:.0} MB.",
+            NOISE_SHARE * 100.0
+        )
     }
 
     /// The same as JSON.
@@ -534,7 +544,7 @@ impl Report {
                     "upload_secs": c.upload_secs, "prepare_secs": c.prepare_secs,
                     "reference_secs": row.reference, "ratio": row.reference.map(|r| c.secs / r),
                     "target": row.target, "met": row.verdict, "raw": c.raw,
-                    "samples_secs": c.samples, "case_wall_secs": c.wall_secs, "other_cpu_secs": c.noise.cpu_secs, "other_top": c.noise.top,
+                    "samples_secs": c.samples, "case_wall_secs": c.wall_secs, "other_cpu_secs": c.noise.cpu_secs, "other_io_mb": c.noise.io_mb, "other_top_io": c.noise.top_io, "other_top": c.noise.top,
                 })
             })
             .collect();
