@@ -157,8 +157,8 @@ fn run_child(child: Child) -> Result<()> {
     Ok(())
 }
 
-/// Wait (at most `max_secs`) until, for 2 s in a row, other processes use under 5 % of a core and move under 10 MB
-/// on disk.
+/// Wait (at most `max_secs`) until, for 2 s in a row, other processes (and the hypervisor's steal) use under 5 % of a
+/// core and move under 10 MB on disk.
 fn wait_quiet(max_secs: u64) {
     let started = Instant::now();
     let mut said = false;
@@ -166,16 +166,18 @@ fn wait_quiet(max_secs: u64) {
         let sampler = noise::Sampler::start();
         std::thread::sleep(std::time::Duration::from_secs(2));
         let noise = sampler.finish();
-        if noise.cpu_secs < 0.1 && noise.io_mb < 10.0 {
+        if noise.cpu_secs < 0.1 && noise.io_mb < 10.0 && noise.steal_secs < 0.1 {
             return;
         }
         if !said {
             eprintln!(
-                "   waiting for a quiet machine: other processes use {:.0} % of a core ({}) and move {:.0} MB/s ({})",
+                "   waiting for a quiet machine: other processes use {:.0} % of a core ({}) and move {:.0} MB/s ({}); \
+                 steal {:.0} % of a core",
                 noise.cpu_secs * 50.0,
                 noise.top.as_deref().unwrap_or("—"),
                 noise.io_mb / 2.0,
-                noise.top_io.as_deref().unwrap_or("—")
+                noise.top_io.as_deref().unwrap_or("—"),
+                noise.steal_secs * 50.0
             );
             said = true;
         }

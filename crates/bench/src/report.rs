@@ -72,7 +72,9 @@ pub fn median(mut runs: Vec<Case>) -> Option<Case> {
     let worst = runs
         .iter()
         .max_by(|a, b| {
-            let badness = |c: &Case| c.noise.cpu_secs / c.wall_secs.max(1e-9) + c.noise.io_mb / NOISE_IO_MB;
+            let badness = |c: &Case| {
+                (c.noise.cpu_secs + c.noise.steal_secs) / c.wall_secs.max(1e-9) + c.noise.io_mb / NOISE_IO_MB
+            };
             badness(a).total_cmp(&badness(b))
         })
         .map(|c| (c.noise.clone(), c.wall_secs))?;
@@ -155,11 +157,12 @@ impl Case {
         if self.noisy() {
             let _ = write!(
                 s,
-                "; NOISY: other processes took {:.1} CPU-s ({}) and moved {:.0} MB on disk ({})",
+                "; NOISY: other processes took {:.1} CPU-s ({}) and moved {:.0} MB on disk ({}); steal {:.1} CPU-s",
                 self.noise.cpu_secs,
                 self.noise.top.as_deref().unwrap_or("—"),
                 self.noise.io_mb,
-                self.noise.top_io.as_deref().unwrap_or("—")
+                self.noise.top_io.as_deref().unwrap_or("—"),
+                self.noise.steal_secs
             );
         }
         s
@@ -180,6 +183,7 @@ impl Case {
     pub fn noisy(&self) -> bool {
         (self.noise.cpu_secs > NOISE_SHARE * self.wall_secs && self.noise.cpu_secs > NOISE_FLOOR_SECS)
             || self.noise.io_mb > NOISE_IO_MB
+            || (self.noise.steal_secs > NOISE_SHARE * self.wall_secs && self.noise.steal_secs > NOISE_FLOOR_SECS)
     }
 }
 
@@ -499,8 +503,8 @@ impl Report {
             .filter(|c| c.noisy_runs > 0)
             .map(|c| {
                 format!(
-                    "{} ({}, {} rows): {} of {} runs; the worst: {:.1} CPU-s and {:.0} MB of disk traffic during its \
-                     {:.1} s (busiest: {}; {})",
+                    "{} ({}, {} rows): {} of {} runs; the worst: {:.1} CPU-s and {:.0} MB of disk traffic by other \
+                     processes, {:.1} CPU-s of steal, during its {:.1} s (busiest: {}; {})",
                     c.label(),
                     c.backend,
                     thousands(c.rows),
@@ -508,6 +512,7 @@ impl Report {
                     c.samples.len(),
                     c.noise.cpu_secs,
                     c.noise.io_mb,
+                    c.noise.steal_secs,
                     c.wall_secs,
                     c.noise.top.as_deref().unwrap_or("—"),
                     c.noise.top_io.as_deref().unwrap_or("—")
@@ -523,10 +528,12 @@ impl Report {
         }
         let cpu = self.cases.iter().map(|c| c.noise.cpu_secs).fold(0.0, f64::max);
         let io = self.cases.iter().map(|c| c.noise.io_mb).fold(0.0, f64::max);
+        let steal = self.cases.iter().map(|c| c.noise.steal_secs).fold(0.0, f64::max);
         format!(
             "Other processes (sampled from /proc: other programs, and PostgreSQL backends of other processes' test \
-             databases) took at most {cpu:.1} CPU-s and {io:.0} MB of disk traffic during the worst run of a case; no \
-             run was above {:.0} % of a core and {NOISE_FLOOR_SECS} CPU-s, or {NOISE_IO_MB:.0} MB.",
+             databases) took at most {cpu:.1} CPU-s and {io:.0} MB of disk traffic during the worst run of a case, and \
+             the hypervisor's steal at most {steal:.1} CPU-s; no run was above {:.0} % of a core and {NOISE_FLOOR_SECS} \
+             CPU-s of either, or {NOISE_IO_MB:.0} MB.",
             NOISE_SHARE * 100.0
         )
     }
@@ -544,7 +551,7 @@ impl Report {
                     "upload_secs": c.upload_secs, "prepare_secs": c.prepare_secs,
                     "reference_secs": row.reference, "ratio": row.reference.map(|r| c.secs / r),
                     "target": row.target, "met": row.verdict, "raw": c.raw,
-                    "samples_secs": c.samples, "case_wall_secs": c.wall_secs, "other_cpu_secs": c.noise.cpu_secs, "other_io_mb": c.noise.io_mb, "other_top_io": c.noise.top_io, "other_top": c.noise.top,
+                    "samples_secs": c.samples, "case_wall_secs": c.wall_secs, "other_cpu_secs": c.noise.cpu_secs, "other_io_mb": c.noise.io_mb, "steal_secs": c.noise.steal_secs, "other_top_io": c.noise.top_io, "other_top": c.noise.top,
                 })
             })
             .collect();
