@@ -17,6 +17,7 @@ pub mod model;
 pub mod phone;
 pub mod pipeline;
 pub mod readers;
+mod recipients;
 pub mod record;
 pub mod sniff;
 pub mod source;

@@ -6,7 +6,7 @@ use crate::model::RowModel;
 use crate::record::ReadItem;
 use crate::sniff::Format;
 use crate::source::{self, OpenOptions};
-use crate::validate::{CampaignDefaults, Outcome, TemplateBook, Validator};
+use crate::validate::{CampaignDefaults, Outcome, TemplateBook, Validator, Withdrawn};
 use pregon_core::MessageStatus;
 use pregon_core::message::{NewMessage, Rejection};
 use std::collections::HashSet;
@@ -35,6 +35,9 @@ pub struct Batch {
     pub messages: Vec<NewMessage>,
     /// Refused rows.
     pub rejections: Vec<Rejection>,
+    /// Rows of earlier batches, handed out as messages, that turned out to be duplicates: remove their messages and
+    /// store these rejections (only in the last batch). May repeat rows a resumed run already withdrew.
+    pub withdrawn: Vec<Rejection>,
     /// The highest row number in this batch.
     pub through_row: u64,
 }
@@ -103,6 +106,7 @@ pub fn run<E>(
     let mut validator = Validator::new(book, options.defaults.clone(), opted_out);
     let batch_size = options.batch_size.max(1);
     let mut batch = Batch::default();
+    let mut last_row = 0;
     for item in table.rows {
         let (row, outcome) = match item? {
             ReadItem::Record(record) => {
@@ -116,6 +120,7 @@ pub fn run<E>(
             ReadItem::Bad(rejection) => (rejection.row_number, Outcome::Rejected(rejection)),
         };
         summary.rows += 1;
+        last_row = last_row.max(row);
         match &outcome {
             Outcome::Message(m) => {
                 summary.accepted += 1;
@@ -140,8 +145,33 @@ pub fn run<E>(
     if summary.rows == 0 {
         return Err(FileError::Empty.into());
     }
-    if !batch.messages.is_empty() || !batch.rejections.is_empty() {
+    if validator.has_suspects() {
+        let withdrawn = second_look(path, &options.model, &options.open, &validator)?;
+        summary.accepted -= withdrawn.rejections.len() as u64;
+        summary.rejected += withdrawn.rejections.len() as u64;
+        summary.suppressed -= withdrawn.suppressed;
+        batch.withdrawn = withdrawn.rejections;
+        // A resumed run may have skipped every row: the batch still covers the file's end.
+        batch.through_row = last_row;
+    }
+    if !batch.messages.is_empty() || !batch.rejections.is_empty() || !batch.withdrawn.is_empty() {
         sink(batch).map_err(PipelineError::Sink)?;
     }
     Ok(summary)
+}
+
+/// Read the file again for [`Validator::resolve`]: the rows the model can map, in order.
+fn second_look(
+    path: &Path,
+    model: &RowModel,
+    open: &OpenOptions,
+    validator: &Validator,
+) -> Result<Withdrawn, FileError> {
+    let table = source::open(path, open)?;
+    let rows = table.rows.filter_map(|item| match item {
+        Ok(ReadItem::Record(record)) => model.map(&record).ok().map(Ok),
+        Ok(ReadItem::Bad(_)) => None,
+        Err(e) => Some(Err(e)),
+    });
+    validator.resolve(rows)
 }

@@ -3,10 +3,12 @@
 //!
 //! [`Validator::check`] is [`Validator::examine`] (everything that depends on the row alone: phone, template,
 //! parameters, media, buttons, rendering; `&self`, so it can run on several threads) followed by
-//! [`Validator::decide`] (what depends on the rows before: duplicate recipients; call it in row order).
+//! [`Validator::decide`] (what depends on the rows before: duplicate recipients; call it in row order). Duplicates are
+//! found in fixed memory, so a few first repeats are settled only at the end, by [`Validator::resolve`].
 
 use crate::model::{CampaignRow, MediaRef, ParamValues};
 use crate::phone::{self, PhoneError};
+use crate::recipients::{Recipient, RecipientBuild, SeenFilter, recipient};
 use pregon_core::message::{NewMessage, Rejection};
 use pregon_core::template::{
     BODY_MAX, Button, ButtonParam, HEADER_TEXT_MAX, HeaderParam, MediaKind, ParameterFormat, Placeholder, RenderError,
@@ -16,7 +18,6 @@ use pregon_core::{MessageId, MessageStatus, RejectionCode};
 use std::borrow::Cow;
 use std::collections::hash_map::Entry as Slot;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// Chat-Tonic's column names, used in rejections.
 const ELEMENT_NAME: &str = "elementName";
@@ -434,57 +435,49 @@ impl Examined {
     }
 }
 
-/// A recipient as a number: E.164 has at most 20 digits here (3 + the crate's 17), which fit in a u128 and hash in
-/// a few nanoseconds, where a million `String` keys would not.
-type Recipient = u128;
-
-fn recipient(e164: &str) -> Option<Recipient> {
-    let digits = e164.strip_prefix('+')?;
-    if digits.is_empty() || digits.len() > 38 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
+/// The first row of a recipient that [`SeenFilter`] could not vouch for: kept as a message for now, and checked
+/// again by [`Validator::resolve`] against the rows before it.
+#[derive(Clone, Debug)]
+struct Suspect {
+    row: u64,
+    phone: String,
+    phone_column: Cow<'static, str>,
+    suppressed: bool,
 }
 
-/// Multiply-fold hashing for [`Recipient`] keys, a few times cheaper than SipHash. Not DoS-resistant, and need not
-/// be: a file crafted to collide slows only its own campaign's ingestion, and a collision costs a probe, never a
-/// wrong answer.
-#[derive(Default)]
-struct RecipientHasher(u64);
+/// Rows found to be duplicates only after they were handed out as messages: each must be withdrawn (its message
+/// removed) and stored as this rejection.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Withdrawn {
+    /// The rejections, in row order.
+    pub rejections: Vec<Rejection>,
+    /// How many of the withdrawn messages were `suppressed`.
+    pub suppressed: u64,
+}
 
-impl Hasher for RecipientHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+impl Withdrawn {
+    /// Turn the withdrawn rows' messages in `outcomes` (one per row, as [`Validator::check`] gave them) into their
+    /// rejections: the final outcome of every row.
+    pub fn apply(self, outcomes: &mut [Outcome]) {
+        for rejection in self.rejections {
+            let row = Some(rejection.row_number);
+            if let Some(o) = outcomes
+                .iter_mut()
+                .find(|o| matches!(o, Outcome::Message(m) if m.row_number == row))
+            {
+                *o = Outcome::Rejected(rejection);
+            }
         }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 ^= self.0 >> 32;
-    }
-
-    fn write_u128(&mut self, n: u128) {
-        let folded = (n as u64) ^ ((n >> 64) as u64).rotate_left(29);
-        self.0 = (self.0 ^ folded).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 ^= self.0 >> 32;
     }
 }
 
-type RecipientBuild = BuildHasherDefault<RecipientHasher>;
-
-/// The row that already has this recipient, or `None` after recording `row` as its first.
-fn claim<K>(slot: Slot<'_, K, u64>, row: u64) -> Option<u64> {
-    match slot {
-        Slot::Occupied(first) => Some(*first.get()),
-        Slot::Vacant(vacant) => {
-            vacant.insert(row);
-            None
-        }
+/// `row` repeats the recipient of `first`.
+fn duplicate(row: u64, column: String, phone: &str, first: u64) -> Rejection {
+    Rejection {
+        row_number: row,
+        column: Some(column),
+        code: RejectionCode::DuplicateRecipient.as_str().to_owned(),
+        message: format!("{phone} is already the recipient of row {first}"),
     }
 }
 
@@ -494,11 +487,10 @@ pub struct Validator {
     defaults: CampaignDefaults,
     default_region: Option<String>,
     opted_out: HashSet<Recipient, RecipientBuild>,
-    /// Recipients of the rows that became messages, with the first row of each. Every real E.164 number (15 digits
-    /// at most) fits in a u64, and a table of a million u64 keys is half the memory, so half the cache misses, of
-    /// u128 ones; the plan's longest numbers (20 digits) go to the second table.
-    seen: HashMap<u64, u64, RecipientBuild>,
-    seen_wide: HashMap<Recipient, u64, RecipientBuild>,
+    /// Recipients of the rows that became messages, in fixed memory.
+    seen: SeenFilter,
+    /// Recipients the filter said "maybe" for, with the first such row.
+    suspects: HashMap<Recipient, Suspect, RecipientBuild>,
 }
 
 impl Validator {
@@ -517,8 +509,8 @@ impl Validator {
                 .map(|r| r.trim().to_ascii_uppercase()),
             defaults,
             opted_out,
-            seen: HashMap::default(),
-            seen_wide: HashMap::default(),
+            seen: SeenFilter::new(),
+            suspects: HashMap::default(),
         }
     }
 
@@ -541,27 +533,81 @@ impl Validator {
 
     /// Finish a row: a recipient that an earlier row already got is `duplicate_recipient`, naming that row. Only rows
     /// that became messages count, so a refused first row does not stop a good later one.
+    ///
+    /// Memory is fixed, so the answer can be late: the first repeat of a number may come out as a message, kept as a
+    /// suspect; [`Validator::resolve`] settles the suspects once the whole file has been seen.
     pub fn decide(&mut self, examined: Examined) -> Outcome {
         match examined.0 {
             Err(rejection) => Outcome::Rejected(rejection),
             Ok(accepted) => {
                 let message = accepted.message;
+                if !self.seen.insert(accepted.recipient) {
+                    return Outcome::Message(message);
+                }
                 let row = message.row_number.unwrap_or(0);
-                let first = match u64::try_from(accepted.recipient) {
-                    Ok(narrow) => claim(self.seen.entry(narrow), row),
-                    Err(_) => claim(self.seen_wide.entry(accepted.recipient), row),
-                };
-                match first {
-                    Some(first) => Outcome::Rejected(Rejection {
-                        row_number: row,
-                        column: Some(accepted.phone_column.into_owned()),
-                        code: RejectionCode::DuplicateRecipient.as_str().to_owned(),
-                        message: format!("{} is already the recipient of row {first}", message.phone),
-                    }),
-                    None => Outcome::Message(message),
+                match self.suspects.entry(accepted.recipient) {
+                    Slot::Occupied(first) => Outcome::Rejected(duplicate(
+                        row,
+                        accepted.phone_column.into_owned(),
+                        &message.phone,
+                        first.get().row,
+                    )),
+                    Slot::Vacant(slot) => {
+                        slot.insert(Suspect {
+                            row,
+                            phone: message.phone.clone(),
+                            phone_column: accepted.phone_column,
+                            suppressed: message.status == MessageStatus::Suppressed,
+                        });
+                        Outcome::Message(message)
+                    }
                 }
             }
         }
+    }
+
+    /// Whether some rows handed out as messages may still be duplicates: then [`Validator::resolve`] must see the
+    /// rows again.
+    pub fn has_suspects(&self) -> bool {
+        !self.suspects.is_empty()
+    }
+
+    /// Settle the suspects: `rows` are the file's rows again, in order (reading may stop early with an error, which
+    /// is passed on). A suspect is a duplicate when an earlier row with its number is accepted.
+    pub fn resolve<E>(&self, rows: impl IntoIterator<Item = Result<CampaignRow, E>>) -> Result<Withdrawn, E> {
+        let last = self.suspects.values().map(|s| s.row).max().unwrap_or(0);
+        let mut first: HashMap<Recipient, u64, RecipientBuild> = HashMap::default();
+        for row in rows {
+            let row = row?;
+            if row.row >= last {
+                break;
+            }
+            // The number alone decides whether the row matters; only those are examined in full.
+            let Some(key) = phone::normalize(&row.phone, self.default_region.as_deref())
+                .ok()
+                .and_then(|e164| recipient(&e164))
+            else {
+                continue;
+            };
+            let earlier_than_its_suspect = self.suspects.get(&key).is_some_and(|s| row.row < s.row);
+            if earlier_than_its_suspect && !first.contains_key(&key) && self.examine_row(row.clone()).is_ok() {
+                first.insert(key, row.row);
+            }
+        }
+        let mut withdrawn = Withdrawn::default();
+        for (key, suspect) in &self.suspects {
+            if let Some(&earlier) = first.get(key) {
+                withdrawn.suppressed += u64::from(suspect.suppressed);
+                withdrawn.rejections.push(duplicate(
+                    suspect.row,
+                    suspect.phone_column.to_string(),
+                    &suspect.phone,
+                    earlier,
+                ));
+            }
+        }
+        withdrawn.rejections.sort_by_key(|r| r.row_number);
+        Ok(withdrawn)
     }
 
     fn examine_row(&self, row: CampaignRow) -> Result<Accepted, Rejection> {
@@ -1222,25 +1268,67 @@ mod tests {
         );
     }
 
+    /// Every row through `check`, then the suspects settled by a second look at the same rows: the final outcome of
+    /// each row, as the pipeline reports it.
+    fn check_all(v: &mut Validator, rows: Vec<CampaignRow>) -> Vec<Outcome> {
+        let mut outcomes: Vec<Outcome> = rows.iter().cloned().map(|r| v.check(r)).collect();
+        v.resolve(rows.into_iter().map(Ok::<_, ()>))
+            .unwrap()
+            .apply(&mut outcomes);
+        outcomes
+    }
+
     #[test]
     fn duplicates_first_accepted_row_wins() {
         let mut v = validator();
-        // Row 2 is refused (no parameters), so it does not claim the number.
-        assert_eq!(
-            rejection(v.check(row(2, "+5491123456789", "payment_due", &[]))).code,
-            "parameter_count"
-        );
-        message(v.check(row(3, "+54 9 11 2345 6789", "hello_world", &[]).with_language("en_US")));
-        assert_eq!(
-            rejection(v.check(row(4, "5491123456789", "hello_world", &[]).with_language("en_US"))),
+        let hello = |n: u64, phone: &str| row(n, phone, "hello_world", &[]).with_language("en_US");
+        let mut outcomes = check_all(
+            &mut v,
+            vec![
+                // Row 2 is refused (no parameters), so it does not claim the number.
+                row(2, "+5491123456789", "payment_due", &[]),
+                hello(3, "+54 9 11 2345 6789"),
+                hello(4, "5491123456789"),
+                hello(5, "5491123456780"),
+                hello(6, "+5491123456789"),
+            ],
+        )
+        .into_iter();
+        assert_eq!(rejection(outcomes.next().unwrap()).code, "parameter_count");
+        message(outcomes.next().unwrap());
+        let dup = |n| {
             rejected(
-                4,
+                n,
                 Some("phone"),
                 "duplicate_recipient",
-                "+5491123456789 is already the recipient of row 3"
+                "+5491123456789 is already the recipient of row 3",
             )
+        };
+        assert_eq!(rejection(outcomes.next().unwrap()), dup(4));
+        message(outcomes.next().unwrap());
+        // Row 6 repeats row 4's "maybe": certain at once, and named after row 4 (the same number).
+        assert_eq!(
+            rejection(outcomes.next().unwrap()).message,
+            "+5491123456789 is already the recipient of row 4"
         );
-        message(v.check(row(5, "5491123456780", "hello_world", &[]).with_language("en_US")));
+    }
+
+    #[test]
+    fn the_first_repeat_is_settled_by_resolve_and_only_that() {
+        let mut v = validator();
+        let hello = |n: u64, phone: &str| row(n, phone, "hello_world", &[]).with_language("en_US");
+        assert!(matches!(v.check(hello(2, "+5491123456789")), Outcome::Message(_)));
+        // The filter cannot tell a repeat from a false positive: a message for now, and a suspect.
+        assert!(matches!(v.check(hello(3, "+5491123456789")), Outcome::Message(_)));
+        assert!(v.has_suspects());
+        // Shown only rows after the suspect, resolve finds no earlier recipient: nothing withdrawn.
+        let later = v.resolve([Ok::<_, ()>(hello(3, "+5491123456789"))]).unwrap();
+        assert_eq!(later, Withdrawn::default());
+        // A reading error on the second look is passed on.
+        assert_eq!(v.resolve([Err::<CampaignRow, _>("gone")]), Err("gone"));
+        let found = v.resolve([Ok::<_, ()>(hello(2, "+54 9 11 2345 6789"))]).unwrap();
+        assert_eq!(found.rejections.len(), 1);
+        assert_eq!(found.rejections[0].row_number, 3);
     }
 
     #[test]
@@ -1786,7 +1874,8 @@ mod tests {
         let b = v.examine(row(3, "+5491123456789", "appointment_reminder", APPOINTMENT));
         assert_eq!((a.row(), b.row()), (2, 3));
         assert!(matches!(v.decide(a), Outcome::Message(_)));
-        assert_eq!(rejection(v.decide(b)).code, "duplicate_recipient");
+        assert!(matches!(v.decide(b), Outcome::Message(_)));
+        assert!(v.has_suspects(), "row 3 waits for resolve");
         fn is_sync<T: Sync>(_: &T) {}
         is_sync(&v);
     }

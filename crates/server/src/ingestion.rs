@@ -13,7 +13,7 @@ use pregon_ingest::model::{JelouMapping, MediaRef, RowModel};
 use pregon_ingest::pipeline::{self, Batch, PipelineError, PipelineOptions};
 use pregon_ingest::source::OpenOptions;
 use pregon_ingest::validate::{CampaignDefaults, TemplateBook};
-use pregon_store::{DynStore, IngestClaim, StoreError};
+use pregon_store::{DynStore, IngestBatch, IngestClaim, StoreError};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::time::Duration;
@@ -188,11 +188,7 @@ pub async fn ingest(state: &AppState, claim: IngestClaim) -> Result<(), StoreErr
     });
     let mut store_error = None;
     while let Some(batch) = rx.recv().await {
-        if let Err(e) = state
-            .store
-            .store_ingest_batch(&claim, &batch.messages, &batch.rejections, batch.through_row, LEASE)
-            .await
-        {
+        if let Err(e) = state.store.store_ingest_batch(&claim, stored(&batch), LEASE).await {
             store_error = Some(e);
             break;
         }
@@ -210,6 +206,16 @@ pub async fn ingest(state: &AppState, claim: IngestClaim) -> Result<(), StoreErr
         Ok(Err(PipelineError::File(e))) => finish(state, &claim, Err(format!("{}: {e}", e.reason()))).await,
         Ok(Err(PipelineError::Sink(_))) => Err(StoreError::Conflict("the batch receiver stopped".into())),
         Err(join) => finish(state, &claim, Err(format!("the ingestion crashed: {join}"))).await,
+    }
+}
+
+/// A pipeline batch as the store takes it.
+pub fn stored(batch: &Batch) -> IngestBatch<'_> {
+    IngestBatch {
+        messages: &batch.messages,
+        rejections: &batch.rejections,
+        withdrawn: &batch.withdrawn,
+        through_row: batch.through_row,
     }
 }
 

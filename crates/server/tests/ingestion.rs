@@ -108,13 +108,7 @@ async fn a_worker_that_dies_half_way_is_resumed_without_duplicates(backend: Back
     let through = batch.through_row;
     assert!(through > 1 && through < ROWS, "one batch of several: {through}");
     store
-        .store_ingest_batch(
-            &dead,
-            &batch.messages,
-            &batch.rejections,
-            through,
-            Duration::from_millis(300),
-        )
+        .store_ingest_batch(&dead, ingestion::stored(&batch), Duration::from_millis(300))
         .await
         .unwrap();
 

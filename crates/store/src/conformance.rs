@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use crate::{CampaignFilter, DynStore, MessageFilter, StoreError};
+use crate::{CampaignFilter, DynStore, IngestBatch, MessageFilter, StoreError};
 use pregon_core::account::{AccountSettings, Credentials};
 use pregon_core::campaign::NewCampaign;
 use pregon_core::message::{NewMessage, Rejection, StatusUpdate};
@@ -35,6 +35,7 @@ macro_rules! conformance_suite {
             idempotency_keys_find_the_first_campaign,
             ingestion_is_claimed_by_one_owner_and_resumes_after_its_last_batch,
             a_failed_ingestion_leaves_nothing_behind,
+            withdrawn_rows_become_rejections_once,
             a_cancelled_ingestion_loses_its_lease,
             a_campaign_is_created_with_its_whole_upload,
         );
@@ -132,6 +133,16 @@ fn rejection(row: u64) -> Rejection {
         column: Some("phone".into()),
         code: "invalid_phone".into(),
         message: "not a phone number".into(),
+    }
+}
+
+/// A batch of new rows.
+fn rows<'a>(messages: &'a [NewMessage], rejections: &'a [Rejection], through_row: u64) -> IngestBatch<'a> {
+    IngestBatch {
+        messages,
+        rejections,
+        withdrawn: &[],
+        through_row,
     }
 }
 
@@ -1007,26 +1018,33 @@ pub async fn ingestion_is_claimed_by_one_owner_and_resumes_after_its_last_batch(
     );
 
     store
-        .store_ingest_batch(&claim, &messages(3, MessageStatus::Pending), &[rejection(5)], 5, lease)
+        .store_ingest_batch(
+            &claim,
+            rows(&messages(3, MessageStatus::Pending), &[rejection(5)], 5),
+            lease,
+        )
         .await
         .unwrap();
     // A crash: the lease runs out, another worker takes over and sees where the first stopped.
     let short = std::time::Duration::from_millis(1);
-    store.store_ingest_batch(&claim, &[], &[], 5, short).await.unwrap();
+    store
+        .store_ingest_batch(&claim, rows(&[], &[], 5), short)
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let again = store.claim_ingestion("worker-2", lease).await.unwrap().unwrap();
     assert_eq!(again.campaign.ingested_rows, 5);
     assert!(
         matches!(
             store
-                .store_ingest_batch(&claim, &messages(1, MessageStatus::Pending), &[], 6, lease)
+                .store_ingest_batch(&claim, rows(&messages(1, MessageStatus::Pending), &[], 6), lease)
                 .await,
             Err(StoreError::Conflict(_))
         ),
         "the first worker lost its lease and cannot store"
     );
     store
-        .store_ingest_batch(&again, &messages(2, MessageStatus::Pending), &[], 7, lease)
+        .store_ingest_batch(&again, rows(&messages(2, MessageStatus::Pending), &[], 7), lease)
         .await
         .unwrap();
     let done = store.finish_ingestion(&again, Ok(())).await.unwrap();
@@ -1044,6 +1062,79 @@ pub async fn ingestion_is_claimed_by_one_owner_and_resumes_after_its_last_batch(
     assert!(store.claim_ingestion("worker-3", lease).await.unwrap().is_none());
 }
 
+pub async fn withdrawn_rows_become_rejections_once(store: DynStore, _url: &str) {
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    let c = ingesting_campaign(&store, a, acc).await;
+    let lease = std::time::Duration::from_secs(30);
+    let claim = store.claim_ingestion("w", lease).await.unwrap().unwrap();
+    // Rows 2–4 pending, 5–6 suppressed.
+    let mut batch = messages(3, MessageStatus::Pending);
+    batch.extend(messages(5, MessageStatus::Suppressed).into_iter().skip(3));
+    store
+        .store_ingest_batch(&claim, rows(&batch, &[rejection(7)], 7), lease)
+        .await
+        .unwrap();
+    let duplicate = |row: u64| Rejection {
+        row_number: row,
+        column: Some("phone".into()),
+        code: "duplicate_recipient".into(),
+        message: format!("already the recipient of row {}", row - 1),
+    };
+    // Row 4 (pending) and 6 (suppressed) turn out to be duplicates; row 40 has no message; a resumed run repeats
+    // the same withdrawal.
+    let withdrawn = [duplicate(4), duplicate(6), duplicate(40)];
+    for _ in 0..2 {
+        let last = IngestBatch {
+            withdrawn: &withdrawn,
+            ..rows(&[], &[], 7)
+        };
+        store.store_ingest_batch(&claim, last, lease).await.unwrap();
+    }
+    let done = store.finish_ingestion(&claim, Ok(())).await.unwrap();
+    let counts = done.counts;
+    assert_eq!(
+        (
+            counts.rows,
+            counts.accepted,
+            counts.rejected,
+            counts.pending,
+            counts.suppressed
+        ),
+        (6, 3, 3, 2, 1)
+    );
+    let kept: Vec<u64> = store
+        .list_messages(
+            a,
+            c,
+            &MessageFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|m| m.row_number)
+        .collect();
+    assert_eq!(kept, [2, 3, 5]);
+    let rejected: Vec<(u64, String)> = store
+        .list_rejections(a, c, None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.row_number, r.code))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (4, "duplicate_recipient".to_owned()),
+            (6, "duplicate_recipient".to_owned()),
+            (7, "invalid_phone".to_owned())
+        ]
+    );
+}
+
 pub async fn a_failed_ingestion_leaves_nothing_behind(store: DynStore, _url: &str) {
     let a = app(&store, "acme").await;
     let acc = account(&store, a).await;
@@ -1051,7 +1142,11 @@ pub async fn a_failed_ingestion_leaves_nothing_behind(store: DynStore, _url: &st
     let lease = std::time::Duration::from_secs(30);
     let claim = store.claim_ingestion("w", lease).await.unwrap().unwrap();
     store
-        .store_ingest_batch(&claim, &messages(4, MessageStatus::Pending), &[rejection(9)], 9, lease)
+        .store_ingest_batch(
+            &claim,
+            rows(&messages(4, MessageStatus::Pending), &[rejection(9)], 9),
+            lease,
+        )
         .await
         .unwrap();
     let failed = store
@@ -1094,7 +1189,7 @@ pub async fn a_cancelled_ingestion_loses_its_lease(store: DynStore, _url: &str) 
         .unwrap();
     assert!(matches!(
         store
-            .store_ingest_batch(&claim, &messages(1, MessageStatus::Pending), &[], 2, lease)
+            .store_ingest_batch(&claim, rows(&messages(1, MessageStatus::Pending), &[], 2), lease)
             .await,
         Err(StoreError::Conflict(_))
     ));

@@ -47,6 +47,20 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// One batch of an ingestion's rows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IngestBatch<'a> {
+    /// New messages.
+    pub messages: &'a [NewMessage],
+    /// Refused rows.
+    pub rejections: &'a [Rejection],
+    /// Rows stored as messages by earlier batches that are duplicates after all: their messages are removed and these
+    /// rejections stored instead. Rows already withdrawn (a resumed run repeats them) are skipped.
+    pub withdrawn: &'a [Rejection],
+    /// The last row this batch covers: the resume point.
+    pub through_row: u64,
+}
+
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -238,14 +252,12 @@ pub trait Store: Send + Sync + 'static {
     /// Take the lease of one `ingesting` campaign whose lease is free or expired (any app: this is the worker side).
     async fn claim_ingestion(&self, owner: &str, lease: std::time::Duration)
     -> Result<Option<IngestClaim>, StoreError>;
-    /// Store a batch of an ingestion: its messages and rejections, and `through_row` as the last row stored, in one
-    /// transaction that also renews the lease. `Conflict` when the lease was lost (or the campaign cancelled).
+    /// Store a batch of an ingestion in one transaction that also renews the lease. `Conflict` when the lease was
+    /// lost (or the campaign cancelled).
     async fn store_ingest_batch(
         &self,
         claim: &IngestClaim,
-        messages: &[NewMessage],
-        rejections: &[Rejection],
-        through_row: u64,
+        batch: IngestBatch<'_>,
         lease: std::time::Duration,
     ) -> Result<(), StoreError>;
     /// End an ingestion: `scheduled` on success; on failure `failed` with the reason and nothing of the file kept

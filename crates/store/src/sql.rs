@@ -350,7 +350,7 @@ pub(crate) const CAS_ATTEMPTS: usize = 8;
 macro_rules! sql_store {
     ($store:ty, $db:ty, $backend:expr) => {
         use $crate::sql::*;
-        use $crate::{Backend, CampaignFilter, IngestClaim, MessageFilter, OptOut, StoreError};
+        use $crate::{Backend, CampaignFilter, IngestBatch, IngestClaim, MessageFilter, OptOut, StoreError};
         use pregon_core::account::{AccountSettings, Credentials};
         use pregon_core::campaign::{Account, App, Campaign, NewCampaign, StoredTemplate};
         use pregon_core::message::{Message, NewMessage, Rejection, StatusUpdate};
@@ -438,6 +438,58 @@ macro_rules! sql_store {
                 let account = account.ok_or(StoreError::NotFound)?;
                 Self::insert_message_rows(conn, app.0, campaign.0, account, messages, now).await?;
                 Ok(())
+            }
+
+            /// Replace the messages of `rows` by these rejections on `conn`, counters included; rows with no message
+            /// (already withdrawn) are left alone.
+            async fn withdraw_messages(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                app: AppId,
+                campaign: CampaignId,
+                rows: &[Rejection],
+            ) -> Result<(), StoreError> {
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let numbers: Vec<u64> = rows.iter().map(|r| r.row_number).collect();
+                let listed = if $backend == Backend::Postgres {
+                    "SELECT value::bigint FROM jsonb_array_elements_text($2::jsonb)"
+                } else {
+                    "SELECT value FROM json_each($2)"
+                };
+                let sql = format!(
+                    "DELETE FROM messages WHERE campaign_id = $1 AND row_number IN ({listed}) RETURNING row_number, status"
+                );
+                let gone: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(campaign.0)
+                    .bind(serde_json::to_string(&numbers).unwrap_or_default())
+                    .fetch_all(&mut *conn)
+                    .await?;
+                if gone.is_empty() {
+                    return Ok(());
+                }
+                let gone_rows: std::collections::HashSet<i64> = gone.iter().map(|(row, _)| *row).collect();
+                let total = i64::try_from(gone.len()).unwrap_or(i64::MAX);
+                let suppressed = i64::try_from(gone.iter().filter(|(_, s)| s == MessageStatus::Suppressed.as_str()).count())
+                    .unwrap_or(0);
+                // The rows stay counted once: as rejections now (add_rejections counts them again).
+                sqlx::query(
+                    "UPDATE campaigns SET n_rows = n_rows - $3, n_accepted = n_accepted - $3, \
+                     n_pending = n_pending - $4, n_suppressed = n_suppressed - $5 WHERE app_id = $1 AND id = $2",
+                )
+                .bind(app.0)
+                .bind(campaign.0)
+                .bind(total)
+                .bind(total - suppressed)
+                .bind(suppressed)
+                .execute(&mut *conn)
+                .await?;
+                let rejections: Vec<Rejection> = rows
+                    .iter()
+                    .filter(|r| i64::try_from(r.row_number).is_ok_and(|n| gone_rows.contains(&n)))
+                    .cloned()
+                    .collect();
+                Self::add_rejections(conn, app, campaign, &rejections).await
             }
 
             /// Count and insert a batch of rejected rows on `conn`.
@@ -1053,9 +1105,7 @@ macro_rules! sql_store {
             async fn store_ingest_batch(
                 &self,
                 claim: &IngestClaim,
-                messages: &[NewMessage],
-                rejections: &[Rejection],
-                through_row: u64,
+                batch: IngestBatch<'_>,
                 lease: std::time::Duration,
             ) -> Result<(), StoreError> {
                 let until = now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
@@ -1066,15 +1116,17 @@ macro_rules! sql_store {
                 )
                 .bind(claim.campaign.id.0)
                 .bind(&claim.owner)
-                .bind(i64::try_from(through_row).unwrap_or(i64::MAX))
+                .bind(i64::try_from(batch.through_row).unwrap_or(i64::MAX))
                 .bind(until)
                 .execute(&mut *tx)
                 .await?;
                 if r.rows_affected() == 0 {
                     return Err(StoreError::Conflict("the ingestion lease was lost or the campaign left `ingesting`".into()));
                 }
-                Self::add_messages(&mut *tx, claim.campaign.app_id, claim.campaign.id, messages).await?;
-                Self::add_rejections(&mut *tx, claim.campaign.app_id, claim.campaign.id, rejections).await?;
+                let (app, campaign) = (claim.campaign.app_id, claim.campaign.id);
+                Self::add_messages(&mut *tx, app, campaign, batch.messages).await?;
+                Self::add_rejections(&mut *tx, app, campaign, batch.rejections).await?;
+                Self::withdraw_messages(&mut *tx, app, campaign, batch.withdrawn).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -450,9 +450,13 @@ async fn validate(
         let summary = pipeline::run(file.path(), book, opted_out, &options, |batch| {
             let room = REPORT_REJECTIONS.saturating_sub(rejections.len());
             rejections.extend(batch.rejections.into_iter().take(room));
+            // Late duplicates may belong among the first rows listed.
+            rejections.extend(batch.withdrawn);
             Ok::<_, std::convert::Infallible>(())
         });
         drop(file);
+        rejections.sort_by_key(|r| r.row_number);
+        rejections.truncate(REPORT_REJECTIONS);
         summary.map(|s| (s, rejections))
     })
     .await
