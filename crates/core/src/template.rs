@@ -33,6 +33,9 @@ pub struct Template {
     pub category: Option<String>,
     /// The template namespace, for providers that still need one (Chat-Tonic files carry it).
     pub namespace: Option<String>,
+    /// The provider's own id for the template (`id` in the definition): Meta's numeric id, or the UUID Gupshup
+    /// addresses templates by.
+    pub provider_id: Option<String>,
     /// Whether placeholders are `{{1}}` or `{{name}}`.
     pub parameter_format: ParameterFormat,
     /// The header, if any.
@@ -152,6 +155,7 @@ fn err(path: impl Into<String>, reason: impl Into<String>) -> TemplateError {
 
 #[derive(Deserialize)]
 struct WireTemplate {
+    id: Option<Value>,
     name: Option<String>,
     language: Option<String>,
     status: Option<String>,
@@ -414,6 +418,11 @@ impl Template {
             status,
             category: wire.category.map(|c| c.to_ascii_uppercase()),
             namespace: wire.namespace.filter(|n| !n.is_empty()),
+            provider_id: match wire.id {
+                Some(Value::String(s)) if !s.is_empty() => Some(s),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ => None,
+            },
             parameter_format,
             header,
             body,

@@ -1,0 +1,1 @@
+//! A mock Meta WhatsApp Cloud API (placeholder: being written).

@@ -1,0 +1,3 @@
+//! The mock provider as a process (placeholder: being written).
+
+fn main() {}

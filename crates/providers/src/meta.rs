@@ -1,0 +1,28 @@
+//! Meta (placeholder: being written).
+
+use crate::{Failure, Outbound, Provider, ProviderConfig, ProviderError, SendOutcome};
+use pregon_core::ProviderKind;
+use pregon_core::campaign::Account;
+
+/// The Meta adapter.
+pub struct Meta {
+    _http: reqwest::Client,
+}
+
+impl Meta {
+    /// The adapter for `account`.
+    pub fn new(_account: &Account, http: reqwest::Client, _config: &ProviderConfig) -> Result<Self, ProviderError> {
+        Ok(Meta { _http: http })
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for Meta {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::Meta
+    }
+
+    async fn send(&self, _out: Outbound<'_>) -> SendOutcome {
+        SendOutcome::Permanent(Failure::message("not_implemented", "not implemented yet"))
+    }
+}
