@@ -141,6 +141,10 @@ pub struct Campaign {
     pub pause_reason: Option<String>,
     /// Why it failed, if it did.
     pub failure_reason: Option<String>,
+    /// Its own rate cap (messages per second), below the account's.
+    pub rate_cap: Option<u32>,
+    /// When it may send: hours and weekdays in a time zone or in each recipient's (`window::SendWindow`).
+    pub send_window: Option<serde_json::Value>,
     /// The progress counters.
     pub counts: Counts,
     /// The uploaded file: name, size, SHA-256, format.

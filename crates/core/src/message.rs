@@ -101,3 +101,18 @@ pub struct StatusUpdate {
     /// The error text, for `failed`.
     pub error_message: Option<String>,
 }
+
+/// A status change a provider reported (by webhook, or the sandbox by itself), before it is matched to a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusEvent {
+    /// The provider's message id.
+    pub provider_message_id: Option<String>,
+    /// Pregon's message id, when the provider echoes its callback field.
+    pub message_id: Option<crate::MessageId>,
+    /// `sent`, `delivered`, `read` or `failed`.
+    pub status: crate::MessageStatus,
+    /// When the provider says it happened.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// For `failed`: the provider's code and text.
+    pub error: Option<(String, String)>,
+}

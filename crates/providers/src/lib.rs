@@ -14,7 +14,7 @@ pub mod sandbox;
 use pregon_core::campaign::Account;
 use pregon_core::message::Message;
 use pregon_core::template::Template;
-use pregon_core::{MessageId, MessageStatus, ProviderKind};
+use pregon_core::ProviderKind;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,20 +78,7 @@ impl Failure {
     }
 }
 
-/// A status change the provider reported (by webhook, or the sandbox by itself).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatusEvent {
-    /// The provider's message id.
-    pub provider_message_id: Option<String>,
-    /// Pregon's message id, when the provider echoes its callback field.
-    pub message_id: Option<MessageId>,
-    /// `sent`, `delivered`, `read` or `failed`.
-    pub status: MessageStatus,
-    /// When the provider says it happened.
-    pub at: chrono::DateTime<chrono::Utc>,
-    /// For `failed`: the provider's code and text.
-    pub error: Option<(String, String)>,
-}
+pub use pregon_core::message::StatusEvent;
 
 /// Where the sandbox (and, later, webhook parsers) hand status events.
 pub type EventSink = tokio::sync::mpsc::UnboundedSender<StatusEvent>;

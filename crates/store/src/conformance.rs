@@ -4,10 +4,10 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use crate::{CampaignFilter, DynStore, IngestBatch, MessageFilter, StoreError};
+use crate::{CampaignFilter, DynStore, FailureKind, IngestBatch, MessageFilter, SendResult, StoreError};
 use pregon_core::account::{AccountSettings, Credentials};
 use pregon_core::campaign::NewCampaign;
-use pregon_core::message::{NewMessage, Rejection, StatusUpdate};
+use pregon_core::message::{NewMessage, Rejection, StatusEvent, StatusUpdate};
 use pregon_core::template::{Template, TemplateParams};
 use pregon_core::{AccountId, AppId, CampaignId, CampaignStatus, MessageId, MessageStatus, ProviderKind, TemplateId};
 use serde_json::json;
@@ -38,6 +38,11 @@ macro_rules! conformance_suite {
             withdrawn_rows_become_rejections_once,
             a_cancelled_ingestion_loses_its_lease,
             a_campaign_is_created_with_its_whole_upload,
+            claims_are_exclusive_and_counted,
+            sends_move_from_queued_to_their_outcome,
+            reservations_never_overlap_and_respect_the_daily_cap,
+            a_dead_senders_messages_are_recovered_never_resent,
+            status_events_only_move_messages_forward,
         );
     };
     (@cases $backend:expr; $($case:ident),+ $(,)?) => {
@@ -1248,4 +1253,212 @@ pub async fn a_campaign_is_created_with_its_whole_upload(store: DynStore, _url: 
             .len(),
         0
     );
+}
+
+// ---- the send queue ----
+
+/// A running campaign with `n` pending messages.
+async fn running_campaign(store: &DynStore, n: usize) -> (AppId, AccountId, CampaignId, Vec<NewMessage>) {
+    let a = app(store, "acme").await;
+    let acc = account(store, a).await;
+    let c = campaign(store, a, acc).await;
+    let batch = messages(n, MessageStatus::Pending);
+    store.insert_messages(a, c, &batch).await.unwrap();
+    store.set_campaign_status(a, c, CampaignStatus::Scheduled, None).await.unwrap();
+    let started = store.send_queue().start_due_campaigns(chrono::Utc::now()).await.unwrap();
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0].status, CampaignStatus::Running);
+    (a, acc, c, batch)
+}
+
+pub async fn claims_are_exclusive_and_counted(store: DynStore, _url: &str) {
+    let (a, acc, c, _) = running_campaign(&store, 100).await;
+    let now = chrono::Utc::now();
+    let q1 = store.clone();
+    let q2 = store.clone();
+    let (one, two) = tokio::join!(
+        async move { q1.send_queue().claim(acc, Some(c), "w1", 60, now).await.unwrap() },
+        async move { q2.send_queue().claim(acc, Some(c), "w2", 60, now).await.unwrap() },
+    );
+    let mut ids: Vec<MessageId> = one.iter().chain(&two).map(|m| m.id).collect();
+    assert_eq!(ids.len(), 100, "{} + {}", one.len(), two.len());
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 100, "no message claimed twice");
+    assert!(one.iter().chain(&two).all(|m| m.status == MessageStatus::Queued));
+    let k = store.get_campaign(a, c).await.unwrap().counts;
+    assert_eq!((k.pending, k.queued), (0, 100));
+    assert!(store.send_queue().claim(acc, Some(c), "w3", 10, now).await.unwrap().is_empty());
+}
+
+pub async fn sends_move_from_queued_to_their_outcome(store: DynStore, _url: &str) {
+    let (a, acc, c, _) = running_campaign(&store, 4).await;
+    let q = store.send_queue();
+    let now = chrono::Utc::now();
+    let claimed = q.claim(acc, Some(c), "w1", 10, now).await.unwrap();
+    let ids: Vec<MessageId> = claimed.iter().map(|m| m.id).collect();
+    assert_eq!(q.mark_sending("someone-else", &ids, now).await.unwrap(), vec![]);
+    let going = q.mark_sending("w1", &ids, now).await.unwrap();
+    assert_eq!(going.len(), 4);
+    let later = now + chrono::Duration::seconds(30);
+    let results = vec![
+        SendResult::Sent {
+            id: ids[0],
+            provider_message_id: "wamid.1".into(),
+        },
+        SendResult::Retry {
+            id: ids[1],
+            not_before: later,
+            code: "130429".into(),
+            message: "Rate limit hit".into(),
+        },
+        SendResult::Failed {
+            id: ids[2],
+            code: "131026".into(),
+            message: "Message undeliverable".into(),
+            kind: FailureKind::Permanent,
+        },
+        SendResult::Sent {
+            id: ids[3],
+            provider_message_id: "wamid.4".into(),
+        },
+    ];
+    assert_eq!(q.record("w1", &results, now).await.unwrap(), vec![], "a retry is left");
+    let k = store.get_campaign(a, c).await.unwrap().counts;
+    assert_eq!((k.queued, k.sending, k.sent, k.failed), (1, 0, 2, 1));
+    let m = store.get_message(a, ids[1]).await.unwrap();
+    assert_eq!((m.status, m.attempts, m.error_code.as_deref()), (MessageStatus::Queued, 1, Some("130429")));
+    assert_eq!(store.get_message(a, ids[0]).await.unwrap().provider_message_id.as_deref(), Some("wamid.1"));
+    // The retry waits for its time.
+    assert!(q.claim(acc, Some(c), "w1", 10, now).await.unwrap().is_empty());
+    let again = q.claim(acc, Some(c), "w1", 10, later).await.unwrap();
+    assert_eq!(again.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[1]]);
+    // A pause stops it before its request goes out.
+    assert!(q.pause_running(c, "paused for the test", later).await.unwrap());
+    assert!(q.mark_sending("w1", &[ids[1]], later).await.unwrap().is_empty());
+    store.set_campaign_status(a, c, CampaignStatus::Running, None).await.unwrap();
+    assert_eq!(q.mark_sending("w1", &[ids[1]], later).await.unwrap(), vec![ids[1]]);
+    let done = q
+        .record(
+            "w1",
+            &[SendResult::Sent {
+                id: ids[1],
+                provider_message_id: "wamid.2".into(),
+            }],
+            later,
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, vec![c]);
+    let campaign = store.get_campaign(a, c).await.unwrap();
+    assert_eq!(campaign.status, CampaignStatus::Completed);
+    assert_eq!((campaign.counts.sent, campaign.counts.failed), (3, 1));
+    assert_eq!(store.get_message(a, ids[1]).await.unwrap().attempts, 2);
+}
+
+pub async fn reservations_never_overlap_and_respect_the_daily_cap(store: DynStore, _url: &str) {
+    let (_, acc, c, _) = running_campaign(&store, 1).await;
+    let spacing = std::time::Duration::from_millis(10);
+    let now = chrono::Utc::now();
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let s = store.clone();
+        let campaign = (i % 2 == 0).then_some(c);
+        tasks.push(tokio::spawn(async move {
+            s.send_queue().reserve(acc, campaign, 5, spacing, None, now).await.unwrap()
+        }));
+    }
+    let mut spans = Vec::new();
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert_eq!(r.granted, 5);
+        spans.push((r.start, r.start + chrono::Duration::milliseconds(50)));
+    }
+    spans.sort();
+    assert!(spans[0].0 >= now);
+    for w in spans.windows(2) {
+        assert!(w[0].1 <= w[1].0, "overlapping reservations {:?} and {:?}", w[0], w[1]);
+    }
+    // 60 sent today (the sandbox default cap in `settings` is 1000): a cap of 70 leaves 10.
+    let r = store.send_queue().reserve(acc, None, 25, spacing, Some(70), now).await.unwrap();
+    assert_eq!(r.granted, 10);
+    let r = store.send_queue().reserve(acc, None, 25, spacing, Some(70), now).await.unwrap();
+    assert_eq!(r.granted, 0);
+}
+
+pub async fn a_dead_senders_messages_are_recovered_never_resent(store: DynStore, _url: &str) {
+    let (a, acc, c, _) = running_campaign(&store, 3).await;
+    let q = store.send_queue();
+    let t0 = chrono::Utc::now();
+    q.heartbeat("w1", t0).await.unwrap();
+    q.heartbeat("w2", t0 + chrono::Duration::seconds(50)).await.unwrap();
+    let claimed = q.claim(acc, Some(c), "w1", 10, t0).await.unwrap();
+    assert_eq!(q.mark_sending("w1", &[claimed[0].id], t0).await.unwrap().len(), 1);
+    let dead_after = std::time::Duration::from_secs(30);
+    let grace = std::time::Duration::from_secs(600);
+    let r = q.recover(dead_after, grace, t0 + chrono::Duration::seconds(60)).await.unwrap();
+    assert_eq!((r.dead_senders, r.requeued, r.unknown), (1, 2, 0), "w2 is alive");
+    let k = store.get_campaign(a, c).await.unwrap().counts;
+    assert_eq!((k.queued, k.sending), (2, 1));
+    // The two never tried are claimable again; the one in flight is not.
+    let again = q.claim(acc, Some(c), "w2", 10, t0 + chrono::Duration::seconds(61)).await.unwrap();
+    assert_eq!(again.len(), 2);
+    assert!(again.iter().all(|m| m.id != claimed[0].id));
+    let r = q.recover(dead_after, grace, t0 + chrono::Duration::seconds(700)).await.unwrap();
+    assert_eq!(r.unknown, 1);
+    let m = store.get_message(a, claimed[0].id).await.unwrap();
+    assert_eq!((m.status, m.error_code.as_deref()), (MessageStatus::Failed, Some("outcome_unknown")));
+    let k = store.get_campaign(a, c).await.unwrap().counts;
+    assert_eq!((k.sending, k.failed, k.queued), (0, 1, 2));
+}
+
+pub async fn status_events_only_move_messages_forward(store: DynStore, _url: &str) {
+    let (a, acc, c, _) = running_campaign(&store, 2).await;
+    let q = store.send_queue();
+    let now = chrono::Utc::now();
+    let claimed = q.claim(acc, Some(c), "w1", 10, now).await.unwrap();
+    let ids: Vec<MessageId> = claimed.iter().map(|m| m.id).collect();
+    q.mark_sending("w1", &ids, now).await.unwrap();
+    let sent: Vec<SendResult> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| SendResult::Sent {
+            id: *id,
+            provider_message_id: format!("wamid.{i}"),
+        })
+        .collect();
+    assert_eq!(q.record("w1", &sent, now).await.unwrap(), vec![c]);
+    let event = |pid: Option<&str>, id: Option<MessageId>, status| StatusEvent {
+        provider_message_id: pid.map(str::to_owned),
+        message_id: id,
+        status,
+        at: now,
+        error: None,
+    };
+    let events = [
+        // Read before delivered: read, with its delivered time set too.
+        event(Some("wamid.0"), None, MessageStatus::Read),
+        event(Some("wamid.0"), None, MessageStatus::Delivered),
+        event(Some("wamid.0"), None, MessageStatus::Sent),
+        // By Pregon's id.
+        event(None, Some(ids[1]), MessageStatus::Delivered),
+        event(Some("wamid.unknown"), None, MessageStatus::Read),
+    ];
+    assert_eq!(q.apply_events(acc, &events).await.unwrap(), 2);
+    // Another account's event for the same provider id changes nothing.
+    let other = account_named(&store, a, "other").await;
+    assert_eq!(q.apply_events(other, &events).await.unwrap(), 0);
+    let m0 = store.get_message(a, ids[0]).await.unwrap();
+    assert_eq!(m0.status, MessageStatus::Read);
+    assert!(m0.delivered_at.is_some() && m0.read_at.is_some());
+    let k = store.get_campaign(a, c).await.unwrap().counts;
+    assert_eq!((k.sent, k.delivered, k.read), (0, 1, 1));
+}
+
+async fn account_named(store: &DynStore, app: AppId, name: &str) -> AccountId {
+    store
+        .create_account(app, &settings(name), &meta_credentials())
+        .await
+        .unwrap()
+        .id
 }

@@ -13,6 +13,7 @@ use pregon_core::{
 use std::sync::Arc;
 
 pub mod postgres;
+pub mod send_queue;
 mod sql;
 pub mod sqlite;
 
@@ -46,6 +47,8 @@ pub enum StoreError {
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
+
+pub use send_queue::{FailureKind, Recovery, Reservation, RunningCampaign, SendQueue, SendResult};
 
 /// One batch of an ingestion's rows.
 #[derive(Clone, Copy, Debug, Default)]
@@ -123,6 +126,8 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Check the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The dispatcher's side of the store: claims, reservations, outcomes, recovery.
+    fn send_queue(&self) -> &dyn SendQueue;
 
     /// Create an app with its first token (hashed). A taken name is a conflict.
     async fn create_app(&self, name: &str, token_hash: &str) -> Result<App, StoreError>;

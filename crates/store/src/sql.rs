@@ -26,7 +26,8 @@ pub(crate) const ACCOUNT_COLUMNS: &str = "id, app_id, name, provider, sender, cr
 pub(crate) const TEMPLATE_COLUMNS: &str =
     "id, app_id, account_id, name, language, status, definition, created_at, updated_at";
 pub(crate) const CAMPAIGN_COLUMNS: &str = "id, app_id, account_id, name, status, template_name, language, \
-     scheduled_at, started_at, finished_at, pause_reason, failure_reason, created_at, source, ingested_rows, n_rows, \
+     scheduled_at, started_at, finished_at, pause_reason, failure_reason, rate_cap, send_window, created_at, source, \
+     ingested_rows, n_rows, \
      n_accepted, n_rejected, \
      n_pending, n_queued, n_sending, n_sent, n_delivered, n_read, n_failed, n_cancelled, n_suppressed";
 pub(crate) const MESSAGE_COLUMNS: &str = "id, app_id, campaign_id, account_id, row_number, phone, template_name, \
@@ -147,6 +148,8 @@ pub(crate) struct CampaignRow {
     finished_at: Option<DateTime<Utc>>,
     pause_reason: Option<String>,
     failure_reason: Option<String>,
+    rate_cap: Option<i64>,
+    send_window: Option<Json<serde_json::Value>>,
     created_at: DateTime<Utc>,
     source: Option<Json<serde_json::Value>>,
     ingested_rows: i64,
@@ -180,6 +183,8 @@ impl TryFrom<CampaignRow> for Campaign {
             finished_at: r.finished_at,
             pause_reason: r.pause_reason,
             failure_reason: r.failure_reason,
+            rate_cap: r.rate_cap.map(|c| to_u32("campaigns.rate_cap", c)).transpose()?,
+            send_window: r.send_window.map(|j| j.0),
             counts: Counts {
                 rows: to_u64(r.n_rows),
                 accepted: to_u64(r.n_accepted),
@@ -672,10 +677,16 @@ macro_rules! sql_store {
             }
         }
 
+        $crate::send_queue::send_queue!($store, $db, $backend);
+
         #[async_trait::async_trait]
         impl $crate::Store for $store {
             fn backend(&self) -> Backend {
                 $backend
+            }
+
+            fn send_queue(&self) -> &dyn $crate::SendQueue {
+                self
             }
 
             async fn ping(&self) -> Result<(), StoreError> {

@@ -1,0 +1,801 @@
+//! The send queue: what the dispatcher asks of the database. Messages are claimed straight from the messages table
+//! (no separate job rows): `pending` or an unowned `queued` message becomes `queued` with an `owner` (the sender
+//! process), then `sending` just before its request goes out, then `sent`, `failed`, or `queued` again for a retry.
+//! Counters on the campaign row move in the same transaction as the statuses.
+//!
+//! The account's rate holds across processes because sends are *reserved* in time: a reservation takes the slots
+//! after the account's `next_send_at` and moves it past them, inside a transaction that locks the account row, so two
+//! processes never hold overlapping slots.
+
+use chrono::{DateTime, Utc};
+use pregon_core::campaign::{Account, Campaign};
+use pregon_core::message::{Message, StatusEvent};
+use pregon_core::{AccountId, AppId, CampaignId, MessageId};
+use std::time::Duration;
+
+use crate::StoreError;
+
+/// A running campaign as the dispatcher sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunningCampaign {
+    /// Its id.
+    pub id: CampaignId,
+    /// Its app.
+    pub app_id: AppId,
+    /// The account it sends through.
+    pub account_id: AccountId,
+    /// Its own rate cap.
+    pub rate_cap: Option<u32>,
+    /// Its send window, as stored.
+    pub send_window: Option<serde_json::Value>,
+}
+
+/// Send slots taken for one account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    /// The first slot; the others follow at the requested spacing.
+    pub start: DateTime<Utc>,
+    /// How many slots were granted (fewer than asked when the daily cap is near).
+    pub granted: u32,
+}
+
+/// Why a failed message failed, which decides whether `retry-failed` may send it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The provider refused it for good.
+    Permanent,
+    /// Every retry of a transient failure failed.
+    Transient,
+    /// Refused now, worth trying much later (Meta 131049).
+    RetryWorthy,
+    /// The process sending it stopped mid-request: the provider may have it. Never re-sent automatically.
+    Unknown,
+}
+
+impl FailureKind {
+    /// As stored.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Permanent => "permanent",
+            FailureKind::Transient => "transient",
+            FailureKind::RetryWorthy => "retry_worthy",
+            FailureKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// The outcome of one send, to record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendResult {
+    /// The provider took it.
+    Sent {
+        /// The message.
+        id: MessageId,
+        /// The provider's id for it.
+        provider_message_id: String,
+    },
+    /// A transient failure with attempts left: back to the queue until `not_before`.
+    Retry {
+        /// The message.
+        id: MessageId,
+        /// When it may be tried again.
+        not_before: DateTime<Utc>,
+        /// The last error's code.
+        code: String,
+        /// The last error's text.
+        message: String,
+    },
+    /// Failed for good (for now).
+    Failed {
+        /// The message.
+        id: MessageId,
+        /// The error's code.
+        code: String,
+        /// The error's text.
+        message: String,
+        /// What kind of failure.
+        kind: FailureKind,
+    },
+}
+
+impl SendResult {
+    /// The message it is about.
+    pub fn id(&self) -> MessageId {
+        match self {
+            SendResult::Sent { id, .. } | SendResult::Retry { id, .. } | SendResult::Failed { id, .. } => *id,
+        }
+    }
+}
+
+/// What a recovery pass found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Sender processes found dead.
+    pub dead_senders: u64,
+    /// Their claimed, never-tried messages, back in the queue.
+    pub requeued: u64,
+    /// Messages whose request was in flight when their process died, now `failed` as outcome unknown.
+    pub unknown: u64,
+}
+
+/// The owner recorded on messages whose sender died mid-request, until a webhook or the grace period settles them.
+pub const ORPHAN: &str = "orphan";
+
+/// What the dispatcher needs from the database. Implemented by both backends.
+#[async_trait::async_trait]
+pub trait SendQueue: Send + Sync {
+    /// Start every `scheduled` campaign whose time has come (or that has none): `running`, `started_at` = now.
+    async fn start_due_campaigns(&self, now: DateTime<Utc>) -> Result<Vec<Campaign>, StoreError>;
+    /// The earliest start time of a `scheduled` campaign, if any.
+    async fn next_start_at(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Every running campaign, oldest first.
+    async fn running_campaigns(&self) -> Result<Vec<RunningCampaign>, StoreError>;
+    /// Accounts with single messages (no campaign) waiting.
+    async fn accounts_with_single_messages(&self, now: DateTime<Utc>) -> Result<Vec<AccountId>, StoreError>;
+    /// One account, whatever its app (the worker side).
+    async fn account(&self, id: AccountId) -> Result<Account, StoreError>;
+    /// Claim up to `limit` sendable messages of a running campaign (or, with `None`, single messages of
+    /// `account`) for `owner`: retries that are due first, then pending ones, in id order. On PostgreSQL the rows
+    /// are taken with `FOR UPDATE SKIP LOCKED`, so processes claiming at once get different messages.
+    async fn claim(
+        &self,
+        account: AccountId,
+        campaign: Option<CampaignId>,
+        owner: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Message>, StoreError>;
+    /// Give claimed, untried messages back, each with the time it may be claimed again (a closed send window).
+    async fn release(&self, owner: &str, released: &[(MessageId, Option<DateTime<Utc>>)]) -> Result<(), StoreError>;
+    /// Reserve `n` send slots `spacing` apart on the account (and on the campaign, which may cap its own rate),
+    /// no earlier than `now`, within the account's daily cap.
+    async fn reserve(
+        &self,
+        account: AccountId,
+        campaign: Option<CampaignId>,
+        n: u32,
+        spacing: Duration,
+        daily_cap: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, StoreError>;
+    /// Mark claimed messages `sending` just before their requests go out (attempts + 1). Returns those that may go:
+    /// still `queued` for `owner`, and their campaign still running (a pause or cancel stops the rest).
+    async fn mark_sending(&self, owner: &str, ids: &[MessageId], now: DateTime<Utc>)
+    -> Result<Vec<MessageId>, StoreError>;
+    /// Record send outcomes; returns the campaigns this completed.
+    async fn record(&self, owner: &str, results: &[SendResult], now: DateTime<Utc>)
+    -> Result<Vec<CampaignId>, StoreError>;
+    /// Complete a running campaign that has nothing left to send; true if it did.
+    async fn complete_if_done(&self, campaign: CampaignId, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Record that `owner` is alive.
+    async fn heartbeat(&self, owner: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Remove a sender that stops cleanly, returning its claimed messages to the queue.
+    async fn retire(&self, owner: &str) -> Result<(), StoreError>;
+    /// Recover the messages of senders silent for `dead_after`; fail as outcome-unknown the in-flight messages of
+    /// dead senders that no webhook settled within `unknown_after` of their attempt.
+    async fn recover(
+        &self,
+        dead_after: Duration,
+        unknown_after: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Recovery, StoreError>;
+    /// Apply provider status events of `account` (matched by Pregon's id, else the provider's), forward only,
+    /// with counters; returns how many moved a message.
+    async fn apply_events(&self, account: AccountId, events: &[StatusEvent]) -> Result<u64, StoreError>;
+    /// Pause a running campaign from the worker side, with the reason; false if it was not running.
+    async fn pause_running(&self, campaign: CampaignId, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Pause every running campaign of `account` whose messages use `template`; returns them.
+    async fn pause_template_campaigns(
+        &self,
+        account: AccountId,
+        template: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CampaignId>, StoreError>;
+}
+
+/// Implements [`SendQueue`] for `$store` (inside `sql_store!`).
+macro_rules! send_queue {
+    ($store:ty, $db:ty, $backend:expr) => {
+        impl $store {
+            /// `FOR UPDATE SKIP LOCKED` where the backend has it.
+            fn skip_locked() -> &'static str {
+                if $backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" }
+            }
+
+            /// Add `deltas` (status column → change) to a campaign's counters on `conn`.
+            async fn move_counters(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                campaign: uuid::Uuid,
+                deltas: &[(&str, i64)],
+            ) -> Result<(), StoreError> {
+                let sets: Vec<String> = deltas
+                    .iter()
+                    .filter(|(_, d)| *d != 0)
+                    .map(|(column, d)| format!("{column} = {column} + ({d})"))
+                    .collect();
+                if sets.is_empty() {
+                    return Ok(());
+                }
+                let sql = format!("UPDATE campaigns SET {} WHERE id = $1", sets.join(", "));
+                sqlx::query(AssertSqlSafe(sql)).bind(campaign).execute(&mut *conn).await?;
+                Ok(())
+            }
+
+            /// Claim messages in `status` matching `scope` (`campaign_id = $1` or single messages of account `$1`).
+            async fn claim_in(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                scope: &str,
+                key: uuid::Uuid,
+                status: MessageStatus,
+                owner: &str,
+                limit: u32,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<(Message, Option<uuid::Uuid>)>, StoreError> {
+                let sql = format!(
+                    "UPDATE messages SET status = 'queued', owner = $2, updated_at = $4 WHERE id IN (\
+                       SELECT id FROM messages WHERE {scope} AND status = $5 AND owner IS NULL \
+                       AND (not_before IS NULL OR not_before <= $4) ORDER BY id LIMIT $3{}) \
+                     AND status = $5 AND owner IS NULL RETURNING {MESSAGE_COLUMNS}",
+                    Self::skip_locked()
+                );
+                let rows: Vec<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(key)
+                    .bind(owner)
+                    .bind(i64::from(limit))
+                    .bind(now)
+                    .bind(status.as_str())
+                    .fetch_all(&mut *conn)
+                    .await?;
+                rows.into_iter()
+                    .map(|r| {
+                        let m: Message = r.try_into()?;
+                        let c = m.campaign_id.map(|c| c.0);
+                        Ok((m, c))
+                    })
+                    .collect()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::SendQueue for $store {
+            async fn start_due_campaigns(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<Campaign>, StoreError> {
+                let sql = format!(
+                    "UPDATE campaigns SET status = 'running', started_at = $1, updated_at = $1 \
+                     WHERE status = 'scheduled' AND (scheduled_at IS NULL OR scheduled_at <= $1) \
+                     RETURNING {CAMPAIGN_COLUMNS}"
+                );
+                let rows: Vec<CampaignRow> = sqlx::query_as(AssertSqlSafe(sql)).bind(now).fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn next_start_at(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+                let next: Option<Option<chrono::DateTime<chrono::Utc>>> = sqlx::query_scalar(
+                    "SELECT scheduled_at FROM campaigns WHERE status = 'scheduled' ORDER BY scheduled_at LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(next.flatten())
+            }
+
+            async fn running_campaigns(&self) -> Result<Vec<$crate::RunningCampaign>, StoreError> {
+                let rows: Vec<(uuid::Uuid, uuid::Uuid, uuid::Uuid, Option<i64>, Option<Json<serde_json::Value>>)> =
+                    sqlx::query_as(
+                        "SELECT id, app_id, account_id, rate_cap, send_window FROM campaigns \
+                         WHERE status = 'running' ORDER BY id",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, app, account, cap, window)| $crate::RunningCampaign {
+                        id: id.into(),
+                        app_id: app.into(),
+                        account_id: account.into(),
+                        rate_cap: cap.and_then(|c| u32::try_from(c).ok()),
+                        send_window: window.map(|w| w.0),
+                    })
+                    .collect())
+            }
+
+            async fn accounts_with_single_messages(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<AccountId>, StoreError> {
+                let rows: Vec<uuid::Uuid> = sqlx::query_scalar(
+                    "SELECT DISTINCT account_id FROM messages WHERE campaign_id IS NULL \
+                     AND status IN ('pending', 'queued') AND owner IS NULL AND (not_before IS NULL OR not_before <= $1)",
+                )
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn account(&self, id: AccountId) -> Result<Account, StoreError> {
+                let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+                sqlx::query_as::<_, AccountRow>(AssertSqlSafe(sql))
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound)?
+                    .try_into()
+            }
+
+            async fn claim(
+                &self,
+                account: AccountId,
+                campaign: Option<CampaignId>,
+                owner: &str,
+                limit: u32,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<Message>, StoreError> {
+                let (scope, key) = match campaign {
+                    Some(c) => ("campaign_id = $1", c.0),
+                    None => ("campaign_id IS NULL AND account_id = $1", account.0),
+                };
+                let mut tx = self.pool.begin().await?;
+                let mut claimed = Self::claim_in(&mut *tx, scope, key, MessageStatus::Queued, owner, limit, now).await?;
+                let room = limit.saturating_sub(u32::try_from(claimed.len()).unwrap_or(u32::MAX));
+                if room > 0 {
+                    let fresh = Self::claim_in(&mut *tx, scope, key, MessageStatus::Pending, owner, room, now).await?;
+                    if let Some(c) = campaign.filter(|_| !fresh.is_empty()) {
+                        let n = i64::try_from(fresh.len()).unwrap_or(i64::MAX);
+                        Self::move_counters(&mut *tx, c.0, &[("n_pending", -n), ("n_queued", n)]).await?;
+                    }
+                    claimed.extend(fresh);
+                }
+                tx.commit().await?;
+                Ok(claimed.into_iter().map(|(m, _)| m).collect())
+            }
+
+            async fn release(
+                &self,
+                owner: &str,
+                released: &[(MessageId, Option<chrono::DateTime<chrono::Utc>>)],
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for (id, not_before) in released {
+                    sqlx::query(
+                        "UPDATE messages SET owner = NULL, not_before = $3 WHERE id = $1 AND owner = $2 AND status = 'queued'",
+                    )
+                    .bind(id.0)
+                    .bind(owner)
+                    .bind(*not_before)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn reserve(
+                &self,
+                account: AccountId,
+                campaign: Option<CampaignId>,
+                n: u32,
+                spacing: std::time::Duration,
+                daily_cap: Option<u32>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::Reservation, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                // A write first: it locks the row on PostgreSQL and takes the write lock at once on SQLite, so the
+                // read below cannot go stale before the update.
+                sqlx::query("UPDATE accounts SET day_sent = day_sent WHERE id = $1")
+                    .bind(account.0)
+                    .execute(&mut *tx)
+                    .await?;
+                let (next, day_start, day_sent): (
+                    Option<chrono::DateTime<chrono::Utc>>,
+                    Option<chrono::DateTime<chrono::Utc>>,
+                    i64,
+                ) = sqlx::query_as("SELECT next_send_at, day_start, day_sent FROM accounts WHERE id = $1")
+                    .bind(account.0)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                // Rounded up to the stored precision: a slot is never before `now`.
+                let now = match $crate::send_queue::now_precision(now) {
+                    t if t < now => t + chrono::Duration::microseconds(1),
+                    t => t,
+                };
+                let mut start = next.map_or(now, |n| n.max(now));
+                if let Some(c) = campaign {
+                    let own: Option<Option<chrono::DateTime<chrono::Utc>>> =
+                        sqlx::query_scalar("SELECT next_send_at FROM campaigns WHERE id = $1")
+                            .bind(c.0)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if let Some(own) = own.flatten() {
+                        start = start.max(own);
+                    }
+                }
+                let today = start.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+                let sent_today = if day_start == Some(today) { u32::try_from(day_sent).unwrap_or(u32::MAX) } else { 0 };
+                let granted = match daily_cap {
+                    Some(cap) => n.min(cap.saturating_sub(sent_today)),
+                    None => n,
+                };
+                let span = chrono::Duration::from_std(spacing * granted).unwrap_or(chrono::Duration::zero());
+                let end = $crate::send_queue::now_precision(start + span);
+                sqlx::query("UPDATE accounts SET next_send_at = $2, day_start = $3, day_sent = $4 WHERE id = $1")
+                    .bind(account.0)
+                    .bind(end)
+                    .bind(today)
+                    .bind(i64::from(sent_today + granted))
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(c) = campaign {
+                    sqlx::query("UPDATE campaigns SET next_send_at = $2 WHERE id = $1")
+                        .bind(c.0)
+                        .bind(end)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok($crate::Reservation { start, granted })
+            }
+
+            async fn mark_sending(
+                &self,
+                owner: &str,
+                ids: &[MessageId],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<MessageId>, StoreError> {
+                let mut going = Vec::with_capacity(ids.len());
+                let mut per_campaign: std::collections::HashMap<uuid::Uuid, i64> = Default::default();
+                let mut tx = self.pool.begin().await?;
+                for chunk in ids.chunks(500) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "UPDATE messages SET status = 'sending', attempts = attempts + 1, last_attempt_at = ",
+                    );
+                    q.push_bind(now).push(", updated_at = ").push_bind(now);
+                    q.push(" WHERE owner = ").push_bind(owner.to_owned());
+                    q.push(
+                        " AND status = 'queued' AND (campaign_id IS NULL OR campaign_id IN \
+                         (SELECT id FROM campaigns WHERE status = 'running')) AND id IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.0);
+                    }
+                    q.push(") RETURNING id, campaign_id");
+                    let rows: Vec<(uuid::Uuid, Option<uuid::Uuid>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    for (id, campaign) in rows {
+                        going.push(MessageId::from(id));
+                        if let Some(c) = campaign {
+                            *per_campaign.entry(c).or_default() += 1;
+                        }
+                    }
+                }
+                for (c, n) in per_campaign {
+                    Self::move_counters(&mut *tx, c, &[("n_queued", -n), ("n_sending", n)]).await?;
+                }
+                tx.commit().await?;
+                Ok(going)
+            }
+
+            async fn record(
+                &self,
+                owner: &str,
+                results: &[$crate::SendResult],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<CampaignId>, StoreError> {
+                use $crate::SendResult;
+                let mut deltas: std::collections::HashMap<uuid::Uuid, [i64; 3]> = Default::default();
+                let mut tx = self.pool.begin().await?;
+                for result in results {
+                    let (column, row): (usize, Option<Option<uuid::Uuid>>) = match result {
+                        SendResult::Sent { id, provider_message_id } => {
+                            let row = sqlx::query_scalar(
+                                "UPDATE messages SET status = 'sent', provider_message_id = $3, sent_at = $4, \
+                                 updated_at = $4, owner = NULL, error_code = NULL, error_message = NULL \
+                                 WHERE id = $1 AND owner = $2 AND status = 'sending' RETURNING campaign_id",
+                            )
+                            .bind(id.0)
+                            .bind(owner)
+                            .bind(provider_message_id)
+                            .bind(now)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                            if row.is_none() {
+                                // A webhook got there first (it moved the message on): keep the provider's id.
+                                sqlx::query(
+                                    "UPDATE messages SET provider_message_id = COALESCE(provider_message_id, $2), \
+                                     owner = NULL WHERE id = $1",
+                                )
+                                .bind(id.0)
+                                .bind(provider_message_id)
+                                .execute(&mut *tx)
+                                .await?;
+                            }
+                            (0, row)
+                        }
+                        SendResult::Retry { id, not_before, code, message } => {
+                            let row = sqlx::query_scalar(
+                                "UPDATE messages SET status = 'queued', owner = NULL, not_before = $3, \
+                                 error_code = $4, error_message = $5, updated_at = $6 \
+                                 WHERE id = $1 AND owner = $2 AND status = 'sending' RETURNING campaign_id",
+                            )
+                            .bind(id.0)
+                            .bind(owner)
+                            .bind(*not_before)
+                            .bind(code)
+                            .bind(message)
+                            .bind(now)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                            (1, row)
+                        }
+                        SendResult::Failed { id, code, message, kind } => {
+                            let row = sqlx::query_scalar(
+                                "UPDATE messages SET status = 'failed', owner = NULL, error_code = $3, \
+                                 error_message = $4, failure_kind = $5, failed_at = $6, updated_at = $6 \
+                                 WHERE id = $1 AND owner = $2 AND status = 'sending' RETURNING campaign_id",
+                            )
+                            .bind(id.0)
+                            .bind(owner)
+                            .bind(code)
+                            .bind(message)
+                            .bind(kind.as_str())
+                            .bind(now)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                            (2, row)
+                        }
+                    };
+                    if let Some(Some(campaign)) = row {
+                        deltas.entry(campaign).or_default()[column] += 1;
+                    }
+                }
+                for (campaign, [sent, retried, failed]) in &deltas {
+                    Self::move_counters(
+                        &mut *tx,
+                        *campaign,
+                        &[
+                            ("n_sending", -(sent + retried + failed)),
+                            ("n_sent", *sent),
+                            ("n_queued", *retried),
+                            ("n_failed", *failed),
+                        ],
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                let mut completed = Vec::new();
+                for campaign in deltas.keys() {
+                    if self.complete_if_done((*campaign).into(), now).await? {
+                        completed.push((*campaign).into());
+                    }
+                }
+                Ok(completed)
+            }
+
+            async fn complete_if_done(
+                &self,
+                campaign: CampaignId,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, StoreError> {
+                let r = sqlx::query(
+                    "UPDATE campaigns SET status = 'completed', finished_at = $2, updated_at = $2 \
+                     WHERE id = $1 AND status = 'running' AND n_pending = 0 AND n_queued = 0 AND n_sending = 0",
+                )
+                .bind(campaign.0)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn heartbeat(&self, owner: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO senders (id, started_at, heartbeat_at) VALUES ($1, $2, $2) \
+                     ON CONFLICT (id) DO UPDATE SET heartbeat_at = $2",
+                )
+                .bind(owner)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn retire(&self, owner: &str) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE messages SET owner = NULL WHERE owner = $1 AND status = 'queued'")
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE messages SET owner = $2 WHERE owner = $1 AND status = 'sending'")
+                    .bind(owner)
+                    .bind($crate::send_queue::ORPHAN)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM senders WHERE id = $1").bind(owner).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn recover(
+                &self,
+                dead_after: std::time::Duration,
+                unknown_after: std::time::Duration,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::Recovery, StoreError> {
+                let mut report = $crate::Recovery::default();
+                let silent_since = now - chrono::Duration::from_std(dead_after).unwrap_or(chrono::Duration::seconds(30));
+                let dead: Vec<String> = sqlx::query_scalar("DELETE FROM senders WHERE heartbeat_at < $1 RETURNING id")
+                    .bind(silent_since)
+                    .fetch_all(&self.pool)
+                    .await?;
+                report.dead_senders = dead.len() as u64;
+                for owner in &dead {
+                    let mut tx = self.pool.begin().await?;
+                    let r = sqlx::query("UPDATE messages SET owner = NULL WHERE owner = $1 AND status = 'queued'")
+                        .bind(owner)
+                        .execute(&mut *tx)
+                        .await?;
+                    report.requeued += r.rows_affected();
+                    sqlx::query("UPDATE messages SET owner = $2 WHERE owner = $1")
+                        .bind(owner)
+                        .bind($crate::send_queue::ORPHAN)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                }
+                let attempted_before =
+                    now - chrono::Duration::from_std(unknown_after).unwrap_or(chrono::Duration::minutes(10));
+                let mut tx = self.pool.begin().await?;
+                let failed: Vec<Option<uuid::Uuid>> = sqlx::query_scalar(
+                    "UPDATE messages SET status = 'failed', owner = NULL, failure_kind = 'unknown', \
+                     error_code = 'outcome_unknown', error_message = 'the process sending it stopped mid-request and \
+                     no provider status arrived; not re-sent, to never send it twice', failed_at = $3, updated_at = $3 \
+                     WHERE owner = $1 AND status = 'sending' AND last_attempt_at < $2 RETURNING campaign_id",
+                )
+                .bind($crate::send_queue::ORPHAN)
+                .bind(attempted_before)
+                .bind(now)
+                .fetch_all(&mut *tx)
+                .await?;
+                report.unknown = failed.len() as u64;
+                let mut per_campaign: std::collections::HashMap<uuid::Uuid, i64> = Default::default();
+                for c in failed.into_iter().flatten() {
+                    *per_campaign.entry(c).or_default() += 1;
+                }
+                for (c, n) in &per_campaign {
+                    Self::move_counters(&mut *tx, *c, &[("n_sending", -n), ("n_failed", *n)]).await?;
+                }
+                // Orphans a webhook already moved on need no owner any more.
+                sqlx::query("UPDATE messages SET owner = NULL WHERE owner = $1 AND status <> 'sending'")
+                    .bind($crate::send_queue::ORPHAN)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                for c in per_campaign.keys() {
+                    self.complete_if_done((*c).into(), now).await?;
+                }
+                Ok(report)
+            }
+
+            async fn apply_events(
+                &self,
+                account: AccountId,
+                events: &[pregon_core::message::StatusEvent],
+            ) -> Result<u64, StoreError> {
+                let mut applied = 0;
+                let mut touched = std::collections::HashSet::new();
+                let mut tx = self.pool.begin().await?;
+                for event in events {
+                    let found: Option<(uuid::Uuid, Option<uuid::Uuid>, String)> = match (event.message_id, &event.provider_message_id) {
+                        (Some(id), _) => sqlx::query_as(
+                            "SELECT id, campaign_id, status FROM messages WHERE id = $1 AND account_id = $2",
+                        )
+                        .bind(id.0)
+                        .bind(account.0)
+                        .fetch_optional(&mut *tx)
+                        .await?,
+                        (None, Some(pid)) => sqlx::query_as(
+                            "SELECT id, campaign_id, status FROM messages WHERE account_id = $1 AND provider_message_id = $2",
+                        )
+                        .bind(account.0)
+                        .bind(pid)
+                        .fetch_optional(&mut *tx)
+                        .await?,
+                        (None, None) => None,
+                    };
+                    let Some((id, campaign, status)) = found else { continue };
+                    let Ok(current) = status.parse::<MessageStatus>() else { continue };
+                    let Some(next) = current.advance(event.status) else { continue };
+                    let stamp = match next {
+                        MessageStatus::Sent => "sent_at = COALESCE(sent_at, $3)",
+                        MessageStatus::Delivered => "sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3)",
+                        MessageStatus::Read => "sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3), read_at = COALESCE(read_at, $3)",
+                        _ => "failed_at = COALESCE(failed_at, $3), failure_kind = 'permanent'",
+                    };
+                    let sql = format!(
+                        "UPDATE messages SET status = $2, {stamp}, updated_at = $3, owner = NULL, \
+                         provider_message_id = COALESCE(provider_message_id, $5), \
+                         error_code = COALESCE($6, error_code), error_message = COALESCE($7, error_message) \
+                         WHERE id = $1 AND status = $4"
+                    );
+                    let r = sqlx::query(AssertSqlSafe(sql))
+                        .bind(id)
+                        .bind(next.as_str())
+                        .bind(event.at)
+                        .bind(current.as_str())
+                        .bind(event.provider_message_id.as_deref())
+                        .bind(event.error.as_ref().map(|e| e.0.as_str()))
+                        .bind(event.error.as_ref().map(|e| e.1.as_str()))
+                        .execute(&mut *tx)
+                        .await?;
+                    if r.rows_affected() == 0 {
+                        continue;
+                    }
+                    applied += 1;
+                    if let Some(c) = campaign {
+                        let from = format!("n_{}", current.as_str());
+                        let to = format!("n_{}", next.as_str());
+                        Self::move_counters(&mut *tx, c, &[(from.as_str(), -1), (to.as_str(), 1)]).await?;
+                        touched.insert(c);
+                    }
+                }
+                tx.commit().await?;
+                let now = now();
+                for c in touched {
+                    self.complete_if_done(c.into(), now).await?;
+                }
+                Ok(applied)
+            }
+
+            async fn pause_running(
+                &self,
+                campaign: CampaignId,
+                reason: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, StoreError> {
+                let r = sqlx::query(
+                    "UPDATE campaigns SET status = 'paused', pause_reason = $2, updated_at = $3 \
+                     WHERE id = $1 AND status = 'running'",
+                )
+                .bind(campaign.0)
+                .bind(reason)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn pause_template_campaigns(
+                &self,
+                account: AccountId,
+                template: &str,
+                reason: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<CampaignId>, StoreError> {
+                let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+                    "UPDATE campaigns SET status = 'paused', pause_reason = $3, updated_at = $4 \
+                     WHERE account_id = $1 AND status = 'running' AND (template_name = $2 OR EXISTS (\
+                       SELECT 1 FROM messages m WHERE m.campaign_id = campaigns.id AND m.template_name = $2 \
+                       AND m.status IN ('pending', 'queued'))) RETURNING id",
+                )
+                .bind(account.0)
+                .bind(template)
+                .bind(reason)
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(ids.into_iter().map(Into::into).collect())
+            }
+        }
+    };
+}
+
+pub(crate) use send_queue;
+
+/// `t` at the precision both backends keep.
+pub(crate) fn now_precision(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
+}
