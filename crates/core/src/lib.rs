@@ -7,8 +7,10 @@ pub mod error;
 pub mod ids;
 pub mod message;
 pub mod rejection;
+pub mod shorthand;
 pub mod status;
 pub mod template;
+pub mod window;
 
 pub use account::{AccountSettings, ProviderKind};
 pub use error::ErrorCode;

@@ -30,7 +30,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone, Timelike, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, LocalResult, NaiveDateTime, NaiveTime, Offset, TimeDelta, TimeZone, Timelike, Utc, Weekday,
+};
 use chrono_tz::{GapInfo, Tz};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -146,9 +148,12 @@ pub enum WindowZone {
 /// The IANA zone named `name`: exact first, then ignoring ASCII case (`america/argentina/buenos_aires`).
 pub fn parse_time_zone(name: &str) -> Option<Tz> {
     let name = name.trim();
-    Tz::from_str(name)
-        .ok()
-        .or_else(|| chrono_tz::TZ_VARIANTS.iter().copied().find(|tz| tz.name().eq_ignore_ascii_case(name)))
+    Tz::from_str(name).ok().or_else(|| {
+        chrono_tz::TZ_VARIANTS
+            .iter()
+            .copied()
+            .find(|tz| tz.name().eq_ignore_ascii_case(name))
+    })
 }
 
 impl WindowZone {
@@ -157,10 +162,12 @@ impl WindowZone {
         if s.trim().eq_ignore_ascii_case("recipient") {
             return Ok(WindowZone::Recipient);
         }
-        parse_time_zone(s).map(WindowZone::Fixed).ok_or_else(|| WindowError::UnknownZone {
-            field: "zone",
-            name: s.to_owned(),
-        })
+        parse_time_zone(s)
+            .map(WindowZone::Fixed)
+            .ok_or_else(|| WindowError::UnknownZone {
+                field: "zone",
+                name: s.to_owned(),
+            })
     }
 
     /// The serialised form: the IANA name or `recipient`.
@@ -497,253 +504,253 @@ pub fn time_zone_of_region(region: &str) -> Option<Tz> {
 /// Belgrade's, as the tz database has none for them.
 pub static REGION_ZONES: &[(&str, Tz)] = &[
     ("AC", Tz::Atlantic__St_Helena), // Ascension Island (no zone of its own in the tz database)
-    ("AD", Tz::Europe__Andorra), // Andorra
-    ("AE", Tz::Asia__Dubai), // United Arab Emirates
-    ("AF", Tz::Asia__Kabul), // Afghanistan
-    ("AG", Tz::America__Antigua), // Antigua & Barbuda
-    ("AI", Tz::America__Anguilla), // Anguilla
-    ("AL", Tz::Europe__Tirane), // Albania
-    ("AM", Tz::Asia__Yerevan), // Armenia
-    ("AO", Tz::Africa__Luanda), // Angola
+    ("AD", Tz::Europe__Andorra),     // Andorra
+    ("AE", Tz::Asia__Dubai),         // United Arab Emirates
+    ("AF", Tz::Asia__Kabul),         // Afghanistan
+    ("AG", Tz::America__Antigua),    // Antigua & Barbuda
+    ("AI", Tz::America__Anguilla),   // Anguilla
+    ("AL", Tz::Europe__Tirane),      // Albania
+    ("AM", Tz::Asia__Yerevan),       // Armenia
+    ("AO", Tz::Africa__Luanda),      // Angola
     ("AR", Tz::America__Argentina__Buenos_Aires), // Argentina (most populous of 12 zones)
-    ("AS", Tz::Pacific__Pago_Pago), // Samoa (American)
-    ("AT", Tz::Europe__Vienna), // Austria
-    ("AU", Tz::Australia__Sydney), // Australia (most populous of 12 zones)
-    ("AW", Tz::America__Aruba), // Aruba
-    ("AX", Tz::Europe__Mariehamn), // Åland Islands
-    ("AZ", Tz::Asia__Baku), // Azerbaijan
-    ("BA", Tz::Europe__Sarajevo), // Bosnia & Herzegovina
-    ("BB", Tz::America__Barbados), // Barbados
-    ("BD", Tz::Asia__Dhaka), // Bangladesh
-    ("BE", Tz::Europe__Brussels), // Belgium
+    ("AS", Tz::Pacific__Pago_Pago),  // Samoa (American)
+    ("AT", Tz::Europe__Vienna),      // Austria
+    ("AU", Tz::Australia__Sydney),   // Australia (most populous of 12 zones)
+    ("AW", Tz::America__Aruba),      // Aruba
+    ("AX", Tz::Europe__Mariehamn),   // Åland Islands
+    ("AZ", Tz::Asia__Baku),          // Azerbaijan
+    ("BA", Tz::Europe__Sarajevo),    // Bosnia & Herzegovina
+    ("BB", Tz::America__Barbados),   // Barbados
+    ("BD", Tz::Asia__Dhaka),         // Bangladesh
+    ("BE", Tz::Europe__Brussels),    // Belgium
     ("BF", Tz::Africa__Ouagadougou), // Burkina Faso
-    ("BG", Tz::Europe__Sofia), // Bulgaria
-    ("BH", Tz::Asia__Bahrain), // Bahrain
-    ("BI", Tz::Africa__Bujumbura), // Burundi
-    ("BJ", Tz::Africa__PortoNovo), // Benin
+    ("BG", Tz::Europe__Sofia),       // Bulgaria
+    ("BH", Tz::Asia__Bahrain),       // Bahrain
+    ("BI", Tz::Africa__Bujumbura),   // Burundi
+    ("BJ", Tz::Africa__PortoNovo),   // Benin
     ("BL", Tz::America__St_Barthelemy), // St Barthelemy
-    ("BM", Tz::Atlantic__Bermuda), // Bermuda
-    ("BN", Tz::Asia__Brunei), // Brunei
-    ("BO", Tz::America__La_Paz), // Bolivia
+    ("BM", Tz::Atlantic__Bermuda),   // Bermuda
+    ("BN", Tz::Asia__Brunei),        // Brunei
+    ("BO", Tz::America__La_Paz),     // Bolivia
     ("BQ", Tz::America__Kralendijk), // Caribbean NL
-    ("BR", Tz::America__Sao_Paulo), // Brazil (most populous of 16 zones)
-    ("BS", Tz::America__Nassau), // Bahamas
-    ("BT", Tz::Asia__Thimphu), // Bhutan
-    ("BW", Tz::Africa__Gaborone), // Botswana
-    ("BY", Tz::Europe__Minsk), // Belarus
-    ("BZ", Tz::America__Belize), // Belize
-    ("CA", Tz::America__Toronto), // Canada (most populous of 23 zones)
-    ("CC", Tz::Indian__Cocos), // Cocos (Keeling) Islands
-    ("CD", Tz::Africa__Kinshasa), // Congo (Dem. Rep.) (most populous of 2 zones)
-    ("CF", Tz::Africa__Bangui), // Central African Rep.
+    ("BR", Tz::America__Sao_Paulo),  // Brazil (most populous of 16 zones)
+    ("BS", Tz::America__Nassau),     // Bahamas
+    ("BT", Tz::Asia__Thimphu),       // Bhutan
+    ("BW", Tz::Africa__Gaborone),    // Botswana
+    ("BY", Tz::Europe__Minsk),       // Belarus
+    ("BZ", Tz::America__Belize),     // Belize
+    ("CA", Tz::America__Toronto),    // Canada (most populous of 23 zones)
+    ("CC", Tz::Indian__Cocos),       // Cocos (Keeling) Islands
+    ("CD", Tz::Africa__Kinshasa),    // Congo (Dem. Rep.) (most populous of 2 zones)
+    ("CF", Tz::Africa__Bangui),      // Central African Rep.
     ("CG", Tz::Africa__Brazzaville), // Congo (Rep.)
-    ("CH", Tz::Europe__Zurich), // Switzerland
-    ("CI", Tz::Africa__Abidjan), // Côte d'Ivoire
-    ("CK", Tz::Pacific__Rarotonga), // Cook Islands
-    ("CL", Tz::America__Santiago), // Chile (most populous of 4 zones)
-    ("CM", Tz::Africa__Douala), // Cameroon
-    ("CN", Tz::Asia__Shanghai), // China (most populous of 2 zones)
-    ("CO", Tz::America__Bogota), // Colombia
+    ("CH", Tz::Europe__Zurich),      // Switzerland
+    ("CI", Tz::Africa__Abidjan),     // Côte d'Ivoire
+    ("CK", Tz::Pacific__Rarotonga),  // Cook Islands
+    ("CL", Tz::America__Santiago),   // Chile (most populous of 4 zones)
+    ("CM", Tz::Africa__Douala),      // Cameroon
+    ("CN", Tz::Asia__Shanghai),      // China (most populous of 2 zones)
+    ("CO", Tz::America__Bogota),     // Colombia
     ("CR", Tz::America__Costa_Rica), // Costa Rica
-    ("CU", Tz::America__Havana), // Cuba
+    ("CU", Tz::America__Havana),     // Cuba
     ("CV", Tz::Atlantic__Cape_Verde), // Cape Verde
-    ("CW", Tz::America__Curacao), // Curaçao
-    ("CX", Tz::Indian__Christmas), // Christmas Island
-    ("CY", Tz::Asia__Nicosia), // Cyprus (most populous of 2 zones)
-    ("CZ", Tz::Europe__Prague), // Czech Republic
-    ("DE", Tz::Europe__Berlin), // Germany (most populous of 2 zones)
-    ("DJ", Tz::Africa__Djibouti), // Djibouti
-    ("DK", Tz::Europe__Copenhagen), // Denmark
-    ("DM", Tz::America__Dominica), // Dominica
+    ("CW", Tz::America__Curacao),    // Curaçao
+    ("CX", Tz::Indian__Christmas),   // Christmas Island
+    ("CY", Tz::Asia__Nicosia),       // Cyprus (most populous of 2 zones)
+    ("CZ", Tz::Europe__Prague),      // Czech Republic
+    ("DE", Tz::Europe__Berlin),      // Germany (most populous of 2 zones)
+    ("DJ", Tz::Africa__Djibouti),    // Djibouti
+    ("DK", Tz::Europe__Copenhagen),  // Denmark
+    ("DM", Tz::America__Dominica),   // Dominica
     ("DO", Tz::America__Santo_Domingo), // Dominican Republic
-    ("DZ", Tz::Africa__Algiers), // Algeria
-    ("EC", Tz::America__Guayaquil), // Ecuador (most populous of 2 zones)
-    ("EE", Tz::Europe__Tallinn), // Estonia
-    ("EG", Tz::Africa__Cairo), // Egypt
-    ("EH", Tz::Africa__El_Aaiun), // Western Sahara
-    ("ER", Tz::Africa__Asmara), // Eritrea
-    ("ES", Tz::Europe__Madrid), // Spain (most populous of 3 zones)
+    ("DZ", Tz::Africa__Algiers),     // Algeria
+    ("EC", Tz::America__Guayaquil),  // Ecuador (most populous of 2 zones)
+    ("EE", Tz::Europe__Tallinn),     // Estonia
+    ("EG", Tz::Africa__Cairo),       // Egypt
+    ("EH", Tz::Africa__El_Aaiun),    // Western Sahara
+    ("ER", Tz::Africa__Asmara),      // Eritrea
+    ("ES", Tz::Europe__Madrid),      // Spain (most populous of 3 zones)
     ("ET", Tz::Africa__Addis_Ababa), // Ethiopia
-    ("FI", Tz::Europe__Helsinki), // Finland
-    ("FJ", Tz::Pacific__Fiji), // Fiji
-    ("FK", Tz::Atlantic__Stanley), // Falkland Islands
-    ("FM", Tz::Pacific__Chuuk), // Micronesia (most populous of 3 zones)
-    ("FO", Tz::Atlantic__Faroe), // Faroe Islands
-    ("FR", Tz::Europe__Paris), // France
-    ("GA", Tz::Africa__Libreville), // Gabon
-    ("GB", Tz::Europe__London), // Britain (UK)
-    ("GD", Tz::America__Grenada), // Grenada
-    ("GE", Tz::Asia__Tbilisi), // Georgia
-    ("GF", Tz::America__Cayenne), // French Guiana
-    ("GG", Tz::Europe__Guernsey), // Guernsey
-    ("GH", Tz::Africa__Accra), // Ghana
-    ("GI", Tz::Europe__Gibraltar), // Gibraltar
-    ("GL", Tz::America__Nuuk), // Greenland (most populous of 4 zones)
-    ("GM", Tz::Africa__Banjul), // Gambia
-    ("GN", Tz::Africa__Conakry), // Guinea
+    ("FI", Tz::Europe__Helsinki),    // Finland
+    ("FJ", Tz::Pacific__Fiji),       // Fiji
+    ("FK", Tz::Atlantic__Stanley),   // Falkland Islands
+    ("FM", Tz::Pacific__Chuuk),      // Micronesia (most populous of 3 zones)
+    ("FO", Tz::Atlantic__Faroe),     // Faroe Islands
+    ("FR", Tz::Europe__Paris),       // France
+    ("GA", Tz::Africa__Libreville),  // Gabon
+    ("GB", Tz::Europe__London),      // Britain (UK)
+    ("GD", Tz::America__Grenada),    // Grenada
+    ("GE", Tz::Asia__Tbilisi),       // Georgia
+    ("GF", Tz::America__Cayenne),    // French Guiana
+    ("GG", Tz::Europe__Guernsey),    // Guernsey
+    ("GH", Tz::Africa__Accra),       // Ghana
+    ("GI", Tz::Europe__Gibraltar),   // Gibraltar
+    ("GL", Tz::America__Nuuk),       // Greenland (most populous of 4 zones)
+    ("GM", Tz::Africa__Banjul),      // Gambia
+    ("GN", Tz::Africa__Conakry),     // Guinea
     ("GP", Tz::America__Guadeloupe), // Guadeloupe
-    ("GQ", Tz::Africa__Malabo), // Equatorial Guinea
-    ("GR", Tz::Europe__Athens), // Greece
+    ("GQ", Tz::Africa__Malabo),      // Equatorial Guinea
+    ("GR", Tz::Europe__Athens),      // Greece
     ("GS", Tz::Atlantic__South_Georgia), // South Georgia & the South Sandwich Islands
-    ("GT", Tz::America__Guatemala), // Guatemala
-    ("GU", Tz::Pacific__Guam), // Guam
-    ("GW", Tz::Africa__Bissau), // Guinea-Bissau
-    ("GY", Tz::America__Guyana), // Guyana
-    ("HK", Tz::Asia__Hong_Kong), // Hong Kong
+    ("GT", Tz::America__Guatemala),  // Guatemala
+    ("GU", Tz::Pacific__Guam),       // Guam
+    ("GW", Tz::Africa__Bissau),      // Guinea-Bissau
+    ("GY", Tz::America__Guyana),     // Guyana
+    ("HK", Tz::Asia__Hong_Kong),     // Hong Kong
     ("HN", Tz::America__Tegucigalpa), // Honduras
-    ("HR", Tz::Europe__Zagreb), // Croatia
+    ("HR", Tz::Europe__Zagreb),      // Croatia
     ("HT", Tz::America__PortauPrince), // Haiti
-    ("HU", Tz::Europe__Budapest), // Hungary
-    ("ID", Tz::Asia__Jakarta), // Indonesia (most populous of 4 zones)
-    ("IE", Tz::Europe__Dublin), // Ireland
-    ("IL", Tz::Asia__Jerusalem), // Israel
+    ("HU", Tz::Europe__Budapest),    // Hungary
+    ("ID", Tz::Asia__Jakarta),       // Indonesia (most populous of 4 zones)
+    ("IE", Tz::Europe__Dublin),      // Ireland
+    ("IL", Tz::Asia__Jerusalem),     // Israel
     ("IM", Tz::Europe__Isle_of_Man), // Isle of Man
-    ("IN", Tz::Asia__Kolkata), // India
-    ("IO", Tz::Indian__Chagos), // British Indian Ocean Territory
-    ("IQ", Tz::Asia__Baghdad), // Iraq
-    ("IR", Tz::Asia__Tehran), // Iran
+    ("IN", Tz::Asia__Kolkata),       // India
+    ("IO", Tz::Indian__Chagos),      // British Indian Ocean Territory
+    ("IQ", Tz::Asia__Baghdad),       // Iraq
+    ("IR", Tz::Asia__Tehran),        // Iran
     ("IS", Tz::Atlantic__Reykjavik), // Iceland
-    ("IT", Tz::Europe__Rome), // Italy
-    ("JE", Tz::Europe__Jersey), // Jersey
-    ("JM", Tz::America__Jamaica), // Jamaica
-    ("JO", Tz::Asia__Amman), // Jordan
-    ("JP", Tz::Asia__Tokyo), // Japan
-    ("KE", Tz::Africa__Nairobi), // Kenya
-    ("KG", Tz::Asia__Bishkek), // Kyrgyzstan
-    ("KH", Tz::Asia__Phnom_Penh), // Cambodia
-    ("KI", Tz::Pacific__Tarawa), // Kiribati (most populous of 3 zones)
-    ("KM", Tz::Indian__Comoro), // Comoros
-    ("KN", Tz::America__St_Kitts), // St Kitts & Nevis
-    ("KP", Tz::Asia__Pyongyang), // Korea (North)
-    ("KR", Tz::Asia__Seoul), // Korea (South)
-    ("KW", Tz::Asia__Kuwait), // Kuwait
-    ("KY", Tz::America__Cayman), // Cayman Islands
-    ("KZ", Tz::Asia__Almaty), // Kazakhstan (most populous of 7 zones)
-    ("LA", Tz::Asia__Vientiane), // Laos
-    ("LB", Tz::Asia__Beirut), // Lebanon
-    ("LC", Tz::America__St_Lucia), // St Lucia
-    ("LI", Tz::Europe__Vaduz), // Liechtenstein
-    ("LK", Tz::Asia__Colombo), // Sri Lanka
-    ("LR", Tz::Africa__Monrovia), // Liberia
-    ("LS", Tz::Africa__Maseru), // Lesotho
-    ("LT", Tz::Europe__Vilnius), // Lithuania
-    ("LU", Tz::Europe__Luxembourg), // Luxembourg
-    ("LV", Tz::Europe__Riga), // Latvia
-    ("LY", Tz::Africa__Tripoli), // Libya
-    ("MA", Tz::Africa__Casablanca), // Morocco
-    ("MC", Tz::Europe__Monaco), // Monaco
-    ("MD", Tz::Europe__Chisinau), // Moldova
-    ("ME", Tz::Europe__Podgorica), // Montenegro
-    ("MF", Tz::America__Marigot), // St Martin (French)
+    ("IT", Tz::Europe__Rome),        // Italy
+    ("JE", Tz::Europe__Jersey),      // Jersey
+    ("JM", Tz::America__Jamaica),    // Jamaica
+    ("JO", Tz::Asia__Amman),         // Jordan
+    ("JP", Tz::Asia__Tokyo),         // Japan
+    ("KE", Tz::Africa__Nairobi),     // Kenya
+    ("KG", Tz::Asia__Bishkek),       // Kyrgyzstan
+    ("KH", Tz::Asia__Phnom_Penh),    // Cambodia
+    ("KI", Tz::Pacific__Tarawa),     // Kiribati (most populous of 3 zones)
+    ("KM", Tz::Indian__Comoro),      // Comoros
+    ("KN", Tz::America__St_Kitts),   // St Kitts & Nevis
+    ("KP", Tz::Asia__Pyongyang),     // Korea (North)
+    ("KR", Tz::Asia__Seoul),         // Korea (South)
+    ("KW", Tz::Asia__Kuwait),        // Kuwait
+    ("KY", Tz::America__Cayman),     // Cayman Islands
+    ("KZ", Tz::Asia__Almaty),        // Kazakhstan (most populous of 7 zones)
+    ("LA", Tz::Asia__Vientiane),     // Laos
+    ("LB", Tz::Asia__Beirut),        // Lebanon
+    ("LC", Tz::America__St_Lucia),   // St Lucia
+    ("LI", Tz::Europe__Vaduz),       // Liechtenstein
+    ("LK", Tz::Asia__Colombo),       // Sri Lanka
+    ("LR", Tz::Africa__Monrovia),    // Liberia
+    ("LS", Tz::Africa__Maseru),      // Lesotho
+    ("LT", Tz::Europe__Vilnius),     // Lithuania
+    ("LU", Tz::Europe__Luxembourg),  // Luxembourg
+    ("LV", Tz::Europe__Riga),        // Latvia
+    ("LY", Tz::Africa__Tripoli),     // Libya
+    ("MA", Tz::Africa__Casablanca),  // Morocco
+    ("MC", Tz::Europe__Monaco),      // Monaco
+    ("MD", Tz::Europe__Chisinau),    // Moldova
+    ("ME", Tz::Europe__Podgorica),   // Montenegro
+    ("MF", Tz::America__Marigot),    // St Martin (French)
     ("MG", Tz::Indian__Antananarivo), // Madagascar
-    ("MH", Tz::Pacific__Majuro), // Marshall Islands (most populous of 2 zones)
-    ("MK", Tz::Europe__Skopje), // North Macedonia
-    ("ML", Tz::Africa__Bamako), // Mali
-    ("MM", Tz::Asia__Yangon), // Myanmar (Burma)
-    ("MN", Tz::Asia__Ulaanbaatar), // Mongolia (most populous of 2 zones)
-    ("MO", Tz::Asia__Macau), // Macau
-    ("MP", Tz::Pacific__Saipan), // Northern Mariana Islands
+    ("MH", Tz::Pacific__Majuro),     // Marshall Islands (most populous of 2 zones)
+    ("MK", Tz::Europe__Skopje),      // North Macedonia
+    ("ML", Tz::Africa__Bamako),      // Mali
+    ("MM", Tz::Asia__Yangon),        // Myanmar (Burma)
+    ("MN", Tz::Asia__Ulaanbaatar),   // Mongolia (most populous of 2 zones)
+    ("MO", Tz::Asia__Macau),         // Macau
+    ("MP", Tz::Pacific__Saipan),     // Northern Mariana Islands
     ("MQ", Tz::America__Martinique), // Martinique
-    ("MR", Tz::Africa__Nouakchott), // Mauritania
+    ("MR", Tz::Africa__Nouakchott),  // Mauritania
     ("MS", Tz::America__Montserrat), // Montserrat
-    ("MT", Tz::Europe__Malta), // Malta
-    ("MU", Tz::Indian__Mauritius), // Mauritius
-    ("MV", Tz::Indian__Maldives), // Maldives
-    ("MW", Tz::Africa__Blantyre), // Malawi
+    ("MT", Tz::Europe__Malta),       // Malta
+    ("MU", Tz::Indian__Mauritius),   // Mauritius
+    ("MV", Tz::Indian__Maldives),    // Maldives
+    ("MW", Tz::Africa__Blantyre),    // Malawi
     ("MX", Tz::America__Mexico_City), // Mexico (most populous of 12 zones)
-    ("MY", Tz::Asia__Kuala_Lumpur), // Malaysia (most populous of 2 zones)
-    ("MZ", Tz::Africa__Maputo), // Mozambique
-    ("NA", Tz::Africa__Windhoek), // Namibia
-    ("NC", Tz::Pacific__Noumea), // New Caledonia
-    ("NE", Tz::Africa__Niamey), // Niger
-    ("NF", Tz::Pacific__Norfolk), // Norfolk Island
-    ("NG", Tz::Africa__Lagos), // Nigeria
-    ("NI", Tz::America__Managua), // Nicaragua
-    ("NL", Tz::Europe__Amsterdam), // Netherlands
-    ("NO", Tz::Europe__Oslo), // Norway
-    ("NP", Tz::Asia__Kathmandu), // Nepal
-    ("NR", Tz::Pacific__Nauru), // Nauru
-    ("NU", Tz::Pacific__Niue), // Niue
-    ("NZ", Tz::Pacific__Auckland), // New Zealand (most populous of 2 zones)
-    ("OM", Tz::Asia__Muscat), // Oman
-    ("PA", Tz::America__Panama), // Panama
-    ("PE", Tz::America__Lima), // Peru
-    ("PF", Tz::Pacific__Tahiti), // French Polynesia (most populous of 3 zones)
+    ("MY", Tz::Asia__Kuala_Lumpur),  // Malaysia (most populous of 2 zones)
+    ("MZ", Tz::Africa__Maputo),      // Mozambique
+    ("NA", Tz::Africa__Windhoek),    // Namibia
+    ("NC", Tz::Pacific__Noumea),     // New Caledonia
+    ("NE", Tz::Africa__Niamey),      // Niger
+    ("NF", Tz::Pacific__Norfolk),    // Norfolk Island
+    ("NG", Tz::Africa__Lagos),       // Nigeria
+    ("NI", Tz::America__Managua),    // Nicaragua
+    ("NL", Tz::Europe__Amsterdam),   // Netherlands
+    ("NO", Tz::Europe__Oslo),        // Norway
+    ("NP", Tz::Asia__Kathmandu),     // Nepal
+    ("NR", Tz::Pacific__Nauru),      // Nauru
+    ("NU", Tz::Pacific__Niue),       // Niue
+    ("NZ", Tz::Pacific__Auckland),   // New Zealand (most populous of 2 zones)
+    ("OM", Tz::Asia__Muscat),        // Oman
+    ("PA", Tz::America__Panama),     // Panama
+    ("PE", Tz::America__Lima),       // Peru
+    ("PF", Tz::Pacific__Tahiti),     // French Polynesia (most populous of 3 zones)
     ("PG", Tz::Pacific__Port_Moresby), // Papua New Guinea (most populous of 2 zones)
-    ("PH", Tz::Asia__Manila), // Philippines
-    ("PK", Tz::Asia__Karachi), // Pakistan
-    ("PL", Tz::Europe__Warsaw), // Poland
-    ("PM", Tz::America__Miquelon), // St Pierre & Miquelon
-    ("PN", Tz::Pacific__Pitcairn), // Pitcairn
+    ("PH", Tz::Asia__Manila),        // Philippines
+    ("PK", Tz::Asia__Karachi),       // Pakistan
+    ("PL", Tz::Europe__Warsaw),      // Poland
+    ("PM", Tz::America__Miquelon),   // St Pierre & Miquelon
+    ("PN", Tz::Pacific__Pitcairn),   // Pitcairn
     ("PR", Tz::America__Puerto_Rico), // Puerto Rico
-    ("PS", Tz::Asia__Hebron), // Palestine (most populous of 2 zones)
-    ("PT", Tz::Europe__Lisbon), // Portugal (most populous of 3 zones)
-    ("PW", Tz::Pacific__Palau), // Palau
-    ("PY", Tz::America__Asuncion), // Paraguay
-    ("QA", Tz::Asia__Qatar), // Qatar
-    ("RE", Tz::Indian__Reunion), // Réunion
-    ("RO", Tz::Europe__Bucharest), // Romania
-    ("RS", Tz::Europe__Belgrade), // Serbia
-    ("RU", Tz::Europe__Moscow), // Russia (most populous of 26 zones)
-    ("RW", Tz::Africa__Kigali), // Rwanda
-    ("SA", Tz::Asia__Riyadh), // Saudi Arabia
+    ("PS", Tz::Asia__Hebron),        // Palestine (most populous of 2 zones)
+    ("PT", Tz::Europe__Lisbon),      // Portugal (most populous of 3 zones)
+    ("PW", Tz::Pacific__Palau),      // Palau
+    ("PY", Tz::America__Asuncion),   // Paraguay
+    ("QA", Tz::Asia__Qatar),         // Qatar
+    ("RE", Tz::Indian__Reunion),     // Réunion
+    ("RO", Tz::Europe__Bucharest),   // Romania
+    ("RS", Tz::Europe__Belgrade),    // Serbia
+    ("RU", Tz::Europe__Moscow),      // Russia (most populous of 26 zones)
+    ("RW", Tz::Africa__Kigali),      // Rwanda
+    ("SA", Tz::Asia__Riyadh),        // Saudi Arabia
     ("SB", Tz::Pacific__Guadalcanal), // Solomon Islands
-    ("SC", Tz::Indian__Mahe), // Seychelles
-    ("SD", Tz::Africa__Khartoum), // Sudan
-    ("SE", Tz::Europe__Stockholm), // Sweden
-    ("SG", Tz::Asia__Singapore), // Singapore
+    ("SC", Tz::Indian__Mahe),        // Seychelles
+    ("SD", Tz::Africa__Khartoum),    // Sudan
+    ("SE", Tz::Europe__Stockholm),   // Sweden
+    ("SG", Tz::Asia__Singapore),     // Singapore
     ("SH", Tz::Atlantic__St_Helena), // St Helena
-    ("SI", Tz::Europe__Ljubljana), // Slovenia
+    ("SI", Tz::Europe__Ljubljana),   // Slovenia
     ("SJ", Tz::Arctic__Longyearbyen), // Svalbard & Jan Mayen
-    ("SK", Tz::Europe__Bratislava), // Slovakia
-    ("SL", Tz::Africa__Freetown), // Sierra Leone
-    ("SM", Tz::Europe__San_Marino), // San Marino
-    ("SN", Tz::Africa__Dakar), // Senegal
-    ("SO", Tz::Africa__Mogadishu), // Somalia
+    ("SK", Tz::Europe__Bratislava),  // Slovakia
+    ("SL", Tz::Africa__Freetown),    // Sierra Leone
+    ("SM", Tz::Europe__San_Marino),  // San Marino
+    ("SN", Tz::Africa__Dakar),       // Senegal
+    ("SO", Tz::Africa__Mogadishu),   // Somalia
     ("SR", Tz::America__Paramaribo), // Suriname
-    ("SS", Tz::Africa__Juba), // South Sudan
-    ("ST", Tz::Africa__Sao_Tome), // Sao Tome & Principe
+    ("SS", Tz::Africa__Juba),        // South Sudan
+    ("ST", Tz::Africa__Sao_Tome),    // Sao Tome & Principe
     ("SV", Tz::America__El_Salvador), // El Salvador
     ("SX", Tz::America__Lower_Princes), // St Maarten (Dutch)
-    ("SY", Tz::Asia__Damascus), // Syria
-    ("SZ", Tz::Africa__Mbabane), // Eswatini (Swaziland)
+    ("SY", Tz::Asia__Damascus),      // Syria
+    ("SZ", Tz::Africa__Mbabane),     // Eswatini (Swaziland)
     ("TA", Tz::Atlantic__St_Helena), // Tristan da Cunha (no zone of its own in the tz database)
     ("TC", Tz::America__Grand_Turk), // Turks & Caicos Is
-    ("TD", Tz::Africa__Ndjamena), // Chad
-    ("TF", Tz::Indian__Kerguelen), // French S. Terr.
-    ("TG", Tz::Africa__Lome), // Togo
-    ("TH", Tz::Asia__Bangkok), // Thailand
-    ("TJ", Tz::Asia__Dushanbe), // Tajikistan
-    ("TK", Tz::Pacific__Fakaofo), // Tokelau
-    ("TL", Tz::Asia__Dili), // East Timor
-    ("TM", Tz::Asia__Ashgabat), // Turkmenistan
-    ("TN", Tz::Africa__Tunis), // Tunisia
-    ("TO", Tz::Pacific__Tongatapu), // Tonga
-    ("TR", Tz::Europe__Istanbul), // Turkey
+    ("TD", Tz::Africa__Ndjamena),    // Chad
+    ("TF", Tz::Indian__Kerguelen),   // French S. Terr.
+    ("TG", Tz::Africa__Lome),        // Togo
+    ("TH", Tz::Asia__Bangkok),       // Thailand
+    ("TJ", Tz::Asia__Dushanbe),      // Tajikistan
+    ("TK", Tz::Pacific__Fakaofo),    // Tokelau
+    ("TL", Tz::Asia__Dili),          // East Timor
+    ("TM", Tz::Asia__Ashgabat),      // Turkmenistan
+    ("TN", Tz::Africa__Tunis),       // Tunisia
+    ("TO", Tz::Pacific__Tongatapu),  // Tonga
+    ("TR", Tz::Europe__Istanbul),    // Turkey
     ("TT", Tz::America__Port_of_Spain), // Trinidad & Tobago
-    ("TV", Tz::Pacific__Funafuti), // Tuvalu
-    ("TW", Tz::Asia__Taipei), // Taiwan
+    ("TV", Tz::Pacific__Funafuti),   // Tuvalu
+    ("TW", Tz::Asia__Taipei),        // Taiwan
     ("TZ", Tz::Africa__Dar_es_Salaam), // Tanzania
-    ("UA", Tz::Europe__Kyiv), // Ukraine (most populous of 2 zones)
-    ("UG", Tz::Africa__Kampala), // Uganda
-    ("US", Tz::America__New_York), // United States (most populous of 29 zones)
+    ("UA", Tz::Europe__Kyiv),        // Ukraine (most populous of 2 zones)
+    ("UG", Tz::Africa__Kampala),     // Uganda
+    ("US", Tz::America__New_York),   // United States (most populous of 29 zones)
     ("UY", Tz::America__Montevideo), // Uruguay
-    ("UZ", Tz::Asia__Tashkent), // Uzbekistan (most populous of 2 zones)
-    ("VA", Tz::Europe__Vatican), // Vatican City
+    ("UZ", Tz::Asia__Tashkent),      // Uzbekistan (most populous of 2 zones)
+    ("VA", Tz::Europe__Vatican),     // Vatican City
     ("VC", Tz::America__St_Vincent), // St Vincent
-    ("VE", Tz::America__Caracas), // Venezuela
-    ("VG", Tz::America__Tortola), // Virgin Islands (UK)
-    ("VI", Tz::America__St_Thomas), // Virgin Islands (US)
-    ("VN", Tz::Asia__Ho_Chi_Minh), // Vietnam
-    ("VU", Tz::Pacific__Efate), // Vanuatu
-    ("WF", Tz::Pacific__Wallis), // Wallis & Futuna
-    ("WS", Tz::Pacific__Apia), // Samoa (western)
-    ("XK", Tz::Europe__Belgrade), // Kosovo (no zone of its own in the tz database)
-    ("YE", Tz::Asia__Aden), // Yemen
-    ("YT", Tz::Indian__Mayotte), // Mayotte
+    ("VE", Tz::America__Caracas),    // Venezuela
+    ("VG", Tz::America__Tortola),    // Virgin Islands (UK)
+    ("VI", Tz::America__St_Thomas),  // Virgin Islands (US)
+    ("VN", Tz::Asia__Ho_Chi_Minh),   // Vietnam
+    ("VU", Tz::Pacific__Efate),      // Vanuatu
+    ("WF", Tz::Pacific__Wallis),     // Wallis & Futuna
+    ("WS", Tz::Pacific__Apia),       // Samoa (western)
+    ("XK", Tz::Europe__Belgrade),    // Kosovo (no zone of its own in the tz database)
+    ("YE", Tz::Asia__Aden),          // Yemen
+    ("YT", Tz::Indian__Mayotte),     // Mayotte
     ("ZA", Tz::Africa__Johannesburg), // South Africa
-    ("ZM", Tz::Africa__Lusaka), // Zambia
-    ("ZW", Tz::Africa__Harare), // Zimbabwe
+    ("ZM", Tz::Africa__Lusaka),      // Zambia
+    ("ZW", Tz::Africa__Harare),      // Zimbabwe
 ];
 
 #[cfg(test)]

@@ -283,7 +283,10 @@ mod tests {
             parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
             Some(Duration::from_secs(10))
         );
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("99999999999999999999999", now), Some(RETRY_AFTER_MAX));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
@@ -296,7 +299,9 @@ mod tests {
         assert!(matches!(t(503), SendOutcome::Transient(f) if f.code == "http_503"));
         assert!(matches!(t(429), SendOutcome::Transient(_)));
         assert!(matches!(t(401), SendOutcome::Permanent(f) if f.scope == FailureScope::Account));
-        assert!(matches!(t(400), SendOutcome::Permanent(f) if f.scope == FailureScope::Message && f.message == "Bad Request"));
+        assert!(
+            matches!(t(400), SendOutcome::Permanent(f) if f.scope == FailureScope::Message && f.message == "Bad Request")
+        );
     }
 
     #[test]

@@ -130,7 +130,8 @@ fn error_of(error: Option<&Value>) -> Option<(Option<String>, String)> {
 fn outcome(answer: &Answer) -> SendOutcome {
     let json = answer.json();
     let first = json.as_ref().and_then(|v| v.get("messages")).and_then(|m| m.get(0));
-    let error = error_of(first.and_then(|m| m.get("error"))).or_else(|| error_of(json.as_ref().and_then(|v| v.get("error"))));
+    let error =
+        error_of(first.and_then(|m| m.get("error"))).or_else(|| error_of(json.as_ref().and_then(|v| v.get("error"))));
     if answer.status.is_success() {
         let accepted = first.and_then(|m| m.get("accepted")).and_then(Value::as_bool);
         let id = first.and_then(|m| classify::str_of(m.get("apiMessageId")));

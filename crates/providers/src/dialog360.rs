@@ -94,15 +94,15 @@ fn outcome(answer: &Answer) -> SendOutcome {
     } else if lower.contains("lack of payment") || lower.contains("has been disabled") {
         Class::Permanent(FailureScope::Account)
     } else {
-        let text = json.as_ref().and_then(classify::error_text).unwrap_or_else(|| answer.body.clone());
+        let text = json
+            .as_ref()
+            .and_then(classify::error_text)
+            .unwrap_or_else(|| answer.body.clone());
         return classify::by_status(answer.status, &text, answer.retry_after);
     };
     let text = json
         .as_ref()
         .and_then(classify::error_text)
         .unwrap_or_else(|| classify::cap(&answer.body));
-    class.outcome(answer.with_retry_after(Failure::message(
-        format!("http_{}", answer.status.as_u16()),
-        text,
-    )))
+    class.outcome(answer.with_retry_after(Failure::message(format!("http_{}", answer.status.as_u16()), text)))
 }

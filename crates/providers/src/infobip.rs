@@ -246,7 +246,10 @@ mod tests {
             "validationErrors": {"messages[0].to": ["invalid number"]}}}});
         assert_eq!(
             error_of(&legacy),
-            Some(("BAD_REQUEST".into(), "Bad request; messages[0].to: invalid number".into()))
+            Some((
+                "BAD_REQUEST".into(),
+                "Bad request; messages[0].to: invalid number".into()
+            ))
         );
         let new = json!({"errorCode": "E400", "description": "Request cannot be processed.",
             "violations": [{"property": "messages[0].to", "violation": "must not be empty"}]});

@@ -11,10 +11,10 @@ pub mod infobip;
 pub mod meta;
 pub mod sandbox;
 
+use pregon_core::ProviderKind;
 use pregon_core::campaign::Account;
 use pregon_core::message::Message;
 use pregon_core::template::Template;
-use pregon_core::ProviderKind;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -80,8 +80,8 @@ impl Failure {
 
 pub use pregon_core::message::StatusEvent;
 
-/// Where the sandbox (and, later, webhook parsers) hand status events.
-pub type EventSink = tokio::sync::mpsc::UnboundedSender<StatusEvent>;
+/// Where the sandbox hands the status events it makes up, with the account they belong to.
+pub type EventSink = tokio::sync::mpsc::UnboundedSender<(pregon_core::AccountId, StatusEvent)>;
 
 /// Sends template messages through one provider account.
 #[async_trait::async_trait]
@@ -140,6 +140,6 @@ pub fn for_account(
         ProviderKind::Gupshup => Arc::new(gupshup::Gupshup::new(account, http, config)?),
         ProviderKind::Infobip => Arc::new(infobip::Infobip::new(account, http, config)?),
         ProviderKind::Clickatell => Arc::new(clickatell::Clickatell::new(account, http, config)?),
-        ProviderKind::Sandbox => Arc::new(sandbox::Sandbox::new(config.sandbox.clone(), events)),
+        ProviderKind::Sandbox => Arc::new(sandbox::Sandbox::new(config.sandbox.clone(), account.id, events)),
     })
 }

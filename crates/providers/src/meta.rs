@@ -355,8 +355,10 @@ mod tests {
 
     #[test]
     fn graph_errors_are_read() {
-        let e = graph_error(&json!({"error": {"message": "(#131026) Message undeliverable", "code": 131026,
-            "error_data": {"details": "not a WhatsApp user"}}}));
+        let e = graph_error(
+            &json!({"error": {"message": "(#131026) Message undeliverable", "code": 131026,
+            "error_data": {"details": "not a WhatsApp user"}}}),
+        );
         assert_eq!(
             e,
             Some(GraphError {

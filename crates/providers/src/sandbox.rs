@@ -4,7 +4,7 @@
 //! undeliverable) and `…9991` is throttled every time (Meta's 130429).
 
 use crate::{EventSink, Failure, Outbound, Provider, SendOutcome, StatusEvent};
-use pregon_core::{MessageStatus, ProviderKind};
+use pregon_core::{AccountId, MessageStatus, ProviderKind};
 use rand::Rng;
 use std::time::Duration;
 
@@ -32,13 +32,18 @@ impl Default for SandboxSettings {
 /// The sandbox provider.
 pub struct Sandbox {
     settings: SandboxSettings,
+    account: AccountId,
     events: EventSink,
 }
 
 impl Sandbox {
     /// A sandbox reporting its status events to `events`.
-    pub fn new(settings: SandboxSettings, events: EventSink) -> Self {
-        Sandbox { settings, events }
+    pub fn new(settings: SandboxSettings, account: AccountId, events: EventSink) -> Self {
+        Sandbox {
+            settings,
+            account,
+            events,
+        }
     }
 }
 
@@ -76,7 +81,7 @@ impl Provider for Sandbox {
         }
         let id = format!("sandbox.{}", out.message.id);
         if let Some(interval) = self.settings.status_interval {
-            let events = self.events.clone();
+            let (events, account) = (self.events.clone(), self.account);
             let (provider_message_id, message_id) = (id.clone(), out.message.id);
             tokio::spawn(async move {
                 for status in [MessageStatus::Sent, MessageStatus::Delivered, MessageStatus::Read] {
@@ -88,7 +93,7 @@ impl Provider for Sandbox {
                         at: chrono::Utc::now(),
                         error: None,
                     };
-                    if events.send(event).is_err() {
+                    if events.send((account, event)).is_err() {
                         return;
                     }
                 }

@@ -7,7 +7,7 @@ use common::*;
 use pregon_core::ProviderKind;
 use pregon_core::template::{ButtonParam, MediaKind, Template, TemplateParams};
 use pregon_providers::meta::Meta;
-use pregon_providers::{Failure, FailureScope, Provider, ProviderError, SendOutcome};
+use pregon_providers::{Failure, FailureScope, Provider, ProviderConfig, ProviderError, SendOutcome};
 use serde_json::json;
 use std::time::Duration;
 use wiremock::MockServer;
@@ -16,13 +16,17 @@ const SENDER: &str = "106540352242922";
 const TOKEN: &str = "EAAG-test-token";
 
 fn meta(server: &MockServer) -> Meta {
+    meta_with(server, &config())
+}
+
+fn meta_with(server: &MockServer, config: &ProviderConfig) -> Meta {
     let account = account(
         ProviderKind::Meta,
         SENDER,
         Some(&server.uri()),
         &[("access_token", TOKEN)],
     );
-    Meta::new(&account, http(), &config()).unwrap()
+    Meta::new(&account, http(), config).unwrap()
 }
 
 async fn request_for(template: &Template, params: TemplateParams) -> wiremock::Request {
@@ -63,31 +67,7 @@ async fn text_header_body_url_and_quick_reply_buttons() {
     assert_eq!(request.url.query(), None);
     assert_eq!(header(&request, "authorization"), Some("Bearer EAAG-test-token"));
     assert_eq!(header(&request, "content-type"), Some("application/json"));
-    assert_eq!(
-        json_body(&request),
-        json!({
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": "+5491123456789",
-            "type": "template",
-            "biz_opaque_callback_data": MESSAGE_ID,
-            "template": {
-                "name": "order_update",
-                "language": {"code": "es_AR", "policy": "deterministic"},
-                "components": [
-                    {"type": "header", "parameters": [{"type": "text", "text": "ORD-9271"}]},
-                    {"type": "body", "parameters": [
-                        {"type": "text", "text": "Asha"},
-                        {"type": "text", "text": "martes 3"}
-                    ]},
-                    {"type": "button", "sub_type": "url", "index": "0",
-                        "parameters": [{"type": "text", "text": "ORD-9271"}]},
-                    {"type": "button", "sub_type": "quick_reply", "index": "1",
-                        "parameters": [{"type": "payload", "payload": "STOP_PROMO"}]}
-                ]
-            }
-        })
-    );
+    assert_eq!(json_body(&request), cloud_rich_body());
 }
 
 #[tokio::test]
@@ -191,7 +171,11 @@ async fn throttled_with_retry_after_seconds() {
     let outcome = outcome_of(
         answer(
             429,
-            graph_error(130429, "(#130429) Rate limit hit", "Cloud API message throughput has been reached."),
+            graph_error(
+                130429,
+                "(#130429) Rate limit hit",
+                "Cloud API message throughput has been reached.",
+            ),
         )
         .insert_header("Retry-After", "7"),
     )
@@ -220,7 +204,10 @@ async fn retry_after_as_an_http_date() {
     };
     assert_eq!(f.code, "http_429");
     let wait = f.retry_after.unwrap();
-    assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30), "{wait:?}");
+    assert!(
+        wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+        "{wait:?}"
+    );
 }
 
 #[tokio::test]
@@ -248,7 +235,11 @@ async fn server_errors_are_transient() {
 async fn a_permanent_error_keeps_code_and_text() {
     let outcome = outcome_of(answer(
         400,
-        graph_error(131026, "(#131026) Message undeliverable", "Recipient is not a WhatsApp user"),
+        graph_error(
+            131026,
+            "(#131026) Message undeliverable",
+            "Recipient is not a WhatsApp user",
+        ),
     ))
     .await;
     assert_eq!(
@@ -281,7 +272,11 @@ async fn ecosystem_refusal_131049_is_permanent_under_its_own_code() {
 async fn a_paused_or_missing_template_pauses_the_template() {
     let outcome = outcome_of(answer(
         400,
-        graph_error(132015, "(#132015) Template is paused", "Template is paused due to low quality"),
+        graph_error(
+            132015,
+            "(#132015) Template is paused",
+            "Template is paused due to low quality",
+        ),
     ))
     .await;
     assert_eq!(
@@ -381,12 +376,17 @@ async fn is_transient_makes_an_unknown_code_transient() {
         json!({"error": {"message": "(#777) Something", "code": 777, "is_transient": true}}),
     ))
     .await;
-    assert_eq!(outcome, SendOutcome::Transient(Failure::message("777", "(#777) Something")));
+    assert_eq!(
+        outcome,
+        SendOutcome::Transient(Failure::message("777", "(#777) Something"))
+    );
 }
 
 #[tokio::test]
 async fn retry_after_travels_with_permanent_failures_too() {
-    let outcome = outcome_of(answer(400, graph_error(100, "(#100) Invalid parameter", "x")).insert_header("Retry-After", "60")).await;
+    let outcome =
+        outcome_of(answer(400, graph_error(100, "(#100) Invalid parameter", "x")).insert_header("Retry-After", "60"))
+            .await;
     let SendOutcome::Permanent(f) = outcome else {
         panic!("{outcome:?}")
     };
@@ -401,7 +401,10 @@ async fn garbage_answers_are_classified_not_panicked_on() {
             (200, SendOutcome::Permanent(f)) => assert_eq!(f.code, "invalid_response"),
             (500..=599, SendOutcome::Transient(f)) => assert_eq!(f.code, format!("http_{status}")),
             (300..=499, SendOutcome::Permanent(f)) => {
-                assert_eq!((f.code.clone(), f.scope), (format!("http_{status}"), FailureScope::Message))
+                assert_eq!(
+                    (f.code.clone(), f.scope),
+                    (format!("http_{status}"), FailureScope::Message)
+                )
             }
             _ => panic!("{status} {body:?}: {outcome:?}"),
         }
@@ -410,7 +413,8 @@ async fn garbage_answers_are_classified_not_panicked_on() {
 
 #[tokio::test]
 async fn a_slow_provider_times_out() {
-    let outcome = outcome_of(slow(answer(200, json!({"messages": [{"id": "wamid.late"}]})))).await;
+    let server = server(slow(answer(200, json!({"messages": [{"id": "wamid.late"}]})))).await;
+    let outcome = send(&meta_with(&server, &short_config()), &rich_template(), rich_params()).await;
     assert!(
         matches!(&outcome, SendOutcome::Transient(f) if f.code == "timeout" && f.scope == FailureScope::Message),
         "{outcome:?}"

@@ -124,11 +124,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%address, database = %pregon_store::redact_url(&config.database_url), "pregon is listening");
     let state = AppState::new(store, config)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(crate::ingestion::run_worker(state.clone(), stopped));
+    let worker = crate::spawn_workers(state.clone(), stopped);
     http::serve(listener, state, http::shutdown_signal()).await?;
     let _ = stop.send(true);
-    // An ingestion in progress stops at its next batch boundary; its lease lets the next start resume it.
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), worker).await;
+    // An ingestion in progress stops at its next batch boundary (its lease lets the next start resume it); senders
+    // finish the requests in flight and give their claimed messages back.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), worker).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -80,6 +80,35 @@ pub struct ConfigArgs {
     /// and print its token [default: true].
     #[arg(long, env = "PREGON_DEMO", global = true, value_name = "BOOL")]
     pub demo: Option<bool>,
+
+    /// Run the dispatcher (scheduler and senders) in this process [default: true]. API-only processes turn it off.
+    #[arg(long, env = "PREGON_SEND", global = true, value_name = "BOOL")]
+    pub send: Option<bool>,
+
+    /// Attempts of a message before a transient failure is final [default: 5].
+    #[arg(long, env = "PREGON_SEND_MAX_ATTEMPTS", global = true, value_name = "N")]
+    pub send_max_attempts: Option<u32>,
+
+    /// Share of a campaign's recent messages that may fail before it pauses itself [default: 0.2].
+    #[arg(long, env = "PREGON_PAUSE_FAILURE_RATIO", global = true, value_name = "RATIO")]
+    pub pause_failure_ratio: Option<f64>,
+
+    /// Seconds a message whose sender died mid-request waits for a provider status before it is `failed` as
+    /// `outcome_unknown` (never re-sent) [default: 600].
+    #[arg(long, env = "PREGON_UNKNOWN_OUTCOME_SECS", global = true, value_name = "SECS")]
+    pub unknown_outcome_secs: Option<u64>,
+
+    /// Meta Graph API version [default: v23.0].
+    #[arg(long, env = "PREGON_META_API_VERSION", global = true, value_name = "VERSION")]
+    pub meta_api_version: Option<String>,
+
+    /// The sandbox provider's latency per message, in milliseconds [default: 20].
+    #[arg(long, env = "PREGON_SANDBOX_LATENCY_MS", global = true, value_name = "MS")]
+    pub sandbox_latency_ms: Option<u64>,
+
+    /// Share of messages the sandbox refuses, 0.0–1.0 [default: 0].
+    #[arg(long, env = "PREGON_SANDBOX_FAILURE_RATIO", global = true, value_name = "RATIO")]
+    pub sandbox_failure_ratio: Option<f64>,
 }
 
 /// The same settings, from the TOML file.
@@ -98,6 +127,45 @@ struct FileConfig {
     fetch_timeout_secs: Option<u64>,
     spool_dir: Option<PathBuf>,
     demo: Option<bool>,
+    send: Option<bool>,
+    send_max_attempts: Option<u32>,
+    pause_failure_ratio: Option<f64>,
+    unknown_outcome_secs: Option<u64>,
+    meta_api_version: Option<String>,
+    sandbox_latency_ms: Option<u64>,
+    sandbox_failure_ratio: Option<f64>,
+}
+
+/// The sending settings: flags over the file over the defaults.
+fn sending(args: &ConfigArgs, file: &FileConfig, d: crate::dispatch::SendingConfig) -> crate::dispatch::SendingConfig {
+    let mut providers = d.providers;
+    if let Some(v) = args.meta_api_version.clone().or(file.meta_api_version.clone()) {
+        providers.meta_api_version = v;
+    }
+    if let Some(ms) = args.sandbox_latency_ms.or(file.sandbox_latency_ms) {
+        providers.sandbox.latency = Duration::from_millis(ms);
+    }
+    if let Some(r) = args.sandbox_failure_ratio.or(file.sandbox_failure_ratio) {
+        providers.sandbox.failure_ratio = r.clamp(0.0, 1.0);
+    }
+    crate::dispatch::SendingConfig {
+        max_attempts: args
+            .send_max_attempts
+            .or(file.send_max_attempts)
+            .unwrap_or(d.max_attempts)
+            .max(1),
+        pause_failure_ratio: args
+            .pause_failure_ratio
+            .or(file.pause_failure_ratio)
+            .unwrap_or(d.pause_failure_ratio),
+        unknown_outcome_after: args
+            .unknown_outcome_secs
+            .or(file.unknown_outcome_secs)
+            .map(Duration::from_secs)
+            .unwrap_or(d.unknown_outcome_after),
+        providers,
+        ..d
+    }
 }
 
 /// The settings in effect.
@@ -127,6 +195,10 @@ pub struct Config {
     pub spool_dir: PathBuf,
     /// Create the demo app on an empty embedded database.
     pub demo: bool,
+    /// Run the dispatcher in this process.
+    pub send: bool,
+    /// How messages are sent.
+    pub sending: crate::dispatch::SendingConfig,
 }
 
 impl Default for Config {
@@ -144,6 +216,8 @@ impl Default for Config {
             fetch_timeout: Duration::from_secs(60),
             spool_dir: std::env::temp_dir(),
             demo: true,
+            send: true,
+            sending: crate::dispatch::SendingConfig::default(),
         }
     }
 }
@@ -186,6 +260,7 @@ impl Config {
             None => FileConfig::default(),
         };
         let d = Config::default();
+        let sending = sending(args, &file, d.sending);
         Ok(Config {
             database_url: args
                 .database_url
@@ -220,6 +295,8 @@ impl Config {
                 .unwrap_or(d.fetch_timeout),
             spool_dir: args.spool_dir.clone().or(file.spool_dir).unwrap_or(d.spool_dir),
             demo: args.demo.or(file.demo).unwrap_or(d.demo),
+            send: args.send.or(file.send).unwrap_or(d.send),
+            sending,
         })
     }
 }

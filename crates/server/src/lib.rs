@@ -5,11 +5,26 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod dispatch;
 pub mod fetch;
 pub mod http;
 pub mod ingestion;
 pub mod spool;
 pub mod state;
+
+/// Start this process's background work: ingestion and sending, until `shutdown` turns true.
+pub fn spawn_workers(
+    state: state::AppState,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let ingest = tokio::spawn(ingestion::run_worker(state.clone(), shutdown.clone()));
+        if state.config.send {
+            let _ = dispatch::run(state, shutdown).await;
+        }
+        let _ = ingest.await;
+    })
+}
 
 /// Install rustls's `ring` provider once per process (reqwest is built without one, to keep aws-lc out of the
 /// build). Safe to call more than once.

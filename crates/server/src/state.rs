@@ -15,6 +15,10 @@ pub struct AppState {
     pub fetcher: Arc<crate::fetch::Fetcher>,
     /// Wakes this process's ingestion worker when an upload arrives.
     pub ingest_wake: Arc<tokio::sync::Notify>,
+    /// Wakes this process's dispatcher when a campaign is scheduled, resumed or changed.
+    pub dispatch_wake: Arc<tokio::sync::Notify>,
+    /// "Now" for scheduling and send windows (shifted in tests).
+    pub clock: Arc<crate::dispatch::Clock>,
 }
 
 impl AppState {
@@ -31,6 +35,8 @@ impl AppState {
             config: Arc::new(config),
             fetcher: Arc::new(fetcher),
             ingest_wake: Arc::new(tokio::sync::Notify::new()),
+            dispatch_wake: Arc::new(tokio::sync::Notify::new()),
+            clock: Arc::new(crate::dispatch::Clock::default()),
         })
     }
 }

@@ -1264,8 +1264,15 @@ async fn running_campaign(store: &DynStore, n: usize) -> (AppId, AccountId, Camp
     let c = campaign(store, a, acc).await;
     let batch = messages(n, MessageStatus::Pending);
     store.insert_messages(a, c, &batch).await.unwrap();
-    store.set_campaign_status(a, c, CampaignStatus::Scheduled, None).await.unwrap();
-    let started = store.send_queue().start_due_campaigns(chrono::Utc::now()).await.unwrap();
+    store
+        .set_campaign_status(a, c, CampaignStatus::Scheduled, None)
+        .await
+        .unwrap();
+    let started = store
+        .send_queue()
+        .start_due_campaigns(chrono::Utc::now())
+        .await
+        .unwrap();
     assert_eq!(started.len(), 1);
     assert_eq!(started[0].status, CampaignStatus::Running);
     (a, acc, c, batch)
@@ -1288,7 +1295,14 @@ pub async fn claims_are_exclusive_and_counted(store: DynStore, _url: &str) {
     assert!(one.iter().chain(&two).all(|m| m.status == MessageStatus::Queued));
     let k = store.get_campaign(a, c).await.unwrap().counts;
     assert_eq!((k.pending, k.queued), (0, 100));
-    assert!(store.send_queue().claim(acc, Some(c), "w3", 10, now).await.unwrap().is_empty());
+    assert!(
+        store
+            .send_queue()
+            .claim(acc, Some(c), "w3", 10, now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn sends_move_from_queued_to_their_outcome(store: DynStore, _url: &str) {
@@ -1327,8 +1341,19 @@ pub async fn sends_move_from_queued_to_their_outcome(store: DynStore, _url: &str
     let k = store.get_campaign(a, c).await.unwrap().counts;
     assert_eq!((k.queued, k.sending, k.sent, k.failed), (1, 0, 2, 1));
     let m = store.get_message(a, ids[1]).await.unwrap();
-    assert_eq!((m.status, m.attempts, m.error_code.as_deref()), (MessageStatus::Queued, 1, Some("130429")));
-    assert_eq!(store.get_message(a, ids[0]).await.unwrap().provider_message_id.as_deref(), Some("wamid.1"));
+    assert_eq!(
+        (m.status, m.attempts, m.error_code.as_deref()),
+        (MessageStatus::Queued, 1, Some("130429"))
+    );
+    assert_eq!(
+        store
+            .get_message(a, ids[0])
+            .await
+            .unwrap()
+            .provider_message_id
+            .as_deref(),
+        Some("wamid.1")
+    );
     // The retry waits for its time.
     assert!(q.claim(acc, Some(c), "w1", 10, now).await.unwrap().is_empty());
     let again = q.claim(acc, Some(c), "w1", 10, later).await.unwrap();
@@ -1336,7 +1361,10 @@ pub async fn sends_move_from_queued_to_their_outcome(store: DynStore, _url: &str
     // A pause stops it before its request goes out.
     assert!(q.pause_running(c, "paused for the test", later).await.unwrap());
     assert!(q.mark_sending("w1", &[ids[1]], later).await.unwrap().is_empty());
-    store.set_campaign_status(a, c, CampaignStatus::Running, None).await.unwrap();
+    store
+        .set_campaign_status(a, c, CampaignStatus::Running, None)
+        .await
+        .unwrap();
     assert_eq!(q.mark_sending("w1", &[ids[1]], later).await.unwrap(), vec![ids[1]]);
     let done = q
         .record(
@@ -1365,7 +1393,10 @@ pub async fn reservations_never_overlap_and_respect_the_daily_cap(store: DynStor
         let s = store.clone();
         let campaign = (i % 2 == 0).then_some(c);
         tasks.push(tokio::spawn(async move {
-            s.send_queue().reserve(acc, campaign, 5, spacing, None, now).await.unwrap()
+            s.send_queue()
+                .reserve(acc, campaign, 5, spacing, None, now)
+                .await
+                .unwrap()
         }));
     }
     let mut spans = Vec::new();
@@ -1380,9 +1411,17 @@ pub async fn reservations_never_overlap_and_respect_the_daily_cap(store: DynStor
         assert!(w[0].1 <= w[1].0, "overlapping reservations {:?} and {:?}", w[0], w[1]);
     }
     // 60 sent today (the sandbox default cap in `settings` is 1000): a cap of 70 leaves 10.
-    let r = store.send_queue().reserve(acc, None, 25, spacing, Some(70), now).await.unwrap();
+    let r = store
+        .send_queue()
+        .reserve(acc, None, 25, spacing, Some(70), now)
+        .await
+        .unwrap();
     assert_eq!(r.granted, 10);
-    let r = store.send_queue().reserve(acc, None, 25, spacing, Some(70), now).await.unwrap();
+    let r = store
+        .send_queue()
+        .reserve(acc, None, 25, spacing, Some(70), now)
+        .await
+        .unwrap();
     assert_eq!(r.granted, 0);
 }
 
@@ -1396,18 +1435,30 @@ pub async fn a_dead_senders_messages_are_recovered_never_resent(store: DynStore,
     assert_eq!(q.mark_sending("w1", &[claimed[0].id], t0).await.unwrap().len(), 1);
     let dead_after = std::time::Duration::from_secs(30);
     let grace = std::time::Duration::from_secs(600);
-    let r = q.recover(dead_after, grace, t0 + chrono::Duration::seconds(60)).await.unwrap();
+    let r = q
+        .recover(dead_after, grace, t0 + chrono::Duration::seconds(60))
+        .await
+        .unwrap();
     assert_eq!((r.dead_senders, r.requeued, r.unknown), (1, 2, 0), "w2 is alive");
     let k = store.get_campaign(a, c).await.unwrap().counts;
     assert_eq!((k.queued, k.sending), (2, 1));
     // The two never tried are claimable again; the one in flight is not.
-    let again = q.claim(acc, Some(c), "w2", 10, t0 + chrono::Duration::seconds(61)).await.unwrap();
+    let again = q
+        .claim(acc, Some(c), "w2", 10, t0 + chrono::Duration::seconds(61))
+        .await
+        .unwrap();
     assert_eq!(again.len(), 2);
     assert!(again.iter().all(|m| m.id != claimed[0].id));
-    let r = q.recover(dead_after, grace, t0 + chrono::Duration::seconds(700)).await.unwrap();
+    let r = q
+        .recover(dead_after, grace, t0 + chrono::Duration::seconds(700))
+        .await
+        .unwrap();
     assert_eq!(r.unknown, 1);
     let m = store.get_message(a, claimed[0].id).await.unwrap();
-    assert_eq!((m.status, m.error_code.as_deref()), (MessageStatus::Failed, Some("outcome_unknown")));
+    assert_eq!(
+        (m.status, m.error_code.as_deref()),
+        (MessageStatus::Failed, Some("outcome_unknown"))
+    );
     let k = store.get_campaign(a, c).await.unwrap().counts;
     assert_eq!((k.sending, k.failed, k.queued), (0, 1, 2));
 }

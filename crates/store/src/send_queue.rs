@@ -160,11 +160,19 @@ pub trait SendQueue: Send + Sync {
     ) -> Result<Reservation, StoreError>;
     /// Mark claimed messages `sending` just before their requests go out (attempts + 1). Returns those that may go:
     /// still `queued` for `owner`, and their campaign still running (a pause or cancel stops the rest).
-    async fn mark_sending(&self, owner: &str, ids: &[MessageId], now: DateTime<Utc>)
-    -> Result<Vec<MessageId>, StoreError>;
+    async fn mark_sending(
+        &self,
+        owner: &str,
+        ids: &[MessageId],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MessageId>, StoreError>;
     /// Record send outcomes; returns the campaigns this completed.
-    async fn record(&self, owner: &str, results: &[SendResult], now: DateTime<Utc>)
-    -> Result<Vec<CampaignId>, StoreError>;
+    async fn record(
+        &self,
+        owner: &str,
+        results: &[SendResult],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CampaignId>, StoreError>;
     /// Complete a running campaign that has nothing left to send; true if it did.
     async fn complete_if_done(&self, campaign: CampaignId, now: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Record that `owner` is alive.

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub store: DynStore,
     /// A plain HTTP client.
     pub client: reqwest::Client,
+    /// The server's shared state (its clock, to move time in tests).
+    pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     // Declared last: the server stops before its database is dropped.
     _db: TestDatabase,
@@ -52,6 +54,8 @@ impl TestApp {
             database_url: db.url.clone(),
             demo: false,
             fetch_allow_private: true,
+            // Tests of ingestion read `scheduled` campaigns; tests of sending turn the dispatcher on.
+            send: false,
             ..Config::default()
         };
         configure(&mut config);
@@ -61,9 +65,10 @@ impl TestApp {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let state = AppState::new(store.clone(), config).unwrap();
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(pregon::ingestion::run_worker(state.clone(), stopped));
+        pregon::spawn_workers(state.clone(), stopped);
+        let serving = state.clone();
         tokio::spawn(async move {
-            let _ = pregon::http::serve(listener, state, async {
+            let _ = pregon::http::serve(listener, serving, async {
                 let _ = rx.await;
             })
             .await;
@@ -75,6 +80,7 @@ impl TestApp {
             token,
             store,
             client: reqwest::Client::new(),
+            state,
             shutdown: Some(tx),
             _db: db,
         }
@@ -146,6 +152,31 @@ impl TestApp {
                 started.elapsed() < std::time::Duration::from_secs(30),
                 "still ingesting: {c}"
             );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Poll campaign `id` until `done` holds for it (at most `within`); returns it.
+    pub async fn wait_for(
+        &self,
+        id: &str,
+        within: std::time::Duration,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let started = std::time::Instant::now();
+        loop {
+            let c: serde_json::Value = self
+                .get(&format!("/v1/campaigns/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if done(&c) {
+                return c;
+            }
+            assert!(started.elapsed() < within, "campaign not there after {within:?}: {c}");
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }

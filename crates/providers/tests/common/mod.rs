@@ -24,12 +24,20 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// A config with a short time-out, so the time-out test is quick.
+/// The config of most tests: a time-out generous enough for a loaded machine.
 pub fn config() -> ProviderConfig {
     ProviderConfig {
         meta_api_version: "v23.0".into(),
-        request_timeout: Duration::from_millis(500),
+        request_timeout: Duration::from_secs(10),
         ..ProviderConfig::default()
+    }
+}
+
+/// The config of the time-out tests: 250 ms.
+pub fn short_config() -> ProviderConfig {
+    ProviderConfig {
+        request_timeout: Duration::from_millis(250),
+        ..config()
     }
 }
 
@@ -124,7 +132,7 @@ pub fn rich_params() -> TemplateParams {
             },
             ButtonParam {
                 index: 0,
-                value: "ORD-9271".into(),
+                value: "track-9271".into(),
             },
         ],
     }
@@ -242,7 +250,57 @@ pub fn garbage() -> Vec<(u16, Vec<u8>)> {
     ]
 }
 
-/// 1 s of delay, twice the time-out of [`config`].
+/// 3 s of delay, well past the time-out of [`short_config`].
 pub fn slow(response: ResponseTemplate) -> ResponseTemplate {
-    response.set_delay(Duration::from_secs(1))
+    response.set_delay(Duration::from_secs(3))
+}
+
+/// A template with two positional body values and nothing else.
+pub fn plain_template() -> Template {
+    Template::from_meta(&json!({
+        "name": "welcome_notification",
+        "language": "en",
+        "components": [{"type": "BODY", "text": "Welcome {{1}}, your code is {{2}}."}]
+    }))
+    .unwrap()
+}
+
+/// Values for [`plain_template`].
+pub fn plain_params() -> TemplateParams {
+    TemplateParams {
+        header: None,
+        body: vec!["John".into(), "X-12".into()],
+        buttons: vec![],
+    }
+}
+
+/// The Cloud API body (Meta, 360dialog) of [`rich_template`] with [`rich_params`]: providers.md §1.2.
+pub fn cloud_rich_body() -> Value {
+    json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "+5491123456789",
+        "type": "template",
+        "biz_opaque_callback_data": MESSAGE_ID,
+        "template": {
+            "name": "order_update",
+            "language": {"code": "es_AR", "policy": "deterministic"},
+            "components": [
+                {"type": "header", "parameters": [{"type": "text", "text": "ORD-9271"}]},
+                {"type": "body", "parameters": [
+                    {"type": "text", "text": "Asha"},
+                    {"type": "text", "text": "martes 3"}
+                ]},
+                {"type": "button", "sub_type": "url", "index": "0",
+                    "parameters": [{"type": "text", "text": "track-9271"}]},
+                {"type": "button", "sub_type": "quick_reply", "index": "1",
+                    "parameters": [{"type": "payload", "payload": "STOP_PROMO"}]}
+            ]
+        }
+    })
+}
+
+/// The form fields of `request`, in order.
+pub fn form_fields(request: &Request) -> Vec<(String, String)> {
+    form_urlencoded::parse(&request.body).into_owned().collect()
 }
