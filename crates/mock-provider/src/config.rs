@@ -50,7 +50,9 @@ impl FromStr for StatusKind {
             "delivered" => Ok(Self::Delivered),
             "read" => Ok(Self::Read),
             "failed" => Ok(Self::Failed),
-            other => Err(format!("unknown status {other:?} (expected sent, delivered, read or failed)")),
+            other => Err(format!(
+                "unknown status {other:?} (expected sent, delivered, read or failed)"
+            )),
         }
     }
 }
@@ -70,6 +72,8 @@ pub struct WebhookConfig {
     pub fail_ratio: f64,
     /// Most statuses in one POST (Meta batches up to 1,000).
     pub max_batch: usize,
+    /// How long to wait, once a status is due, for others to join its POST (not while draining a backlog).
+    pub batch_window: Duration,
     /// Further attempts after a failed POST (non-2xx or transport error), with 100 ms, 200 ms, 400 ms… pauses.
     pub retries: u32,
     /// `entry[].id`: the WhatsApp Business Account id.
@@ -88,6 +92,7 @@ impl WebhookConfig {
             statuses: vec![StatusKind::Sent, StatusKind::Delivered, StatusKind::Read],
             fail_ratio: 0.0,
             max_batch: 1000,
+            batch_window: Duration::from_millis(10),
             retries: 3,
             waba_id: "102290129340398".to_owned(),
             display_phone_number: "15550783881".to_owned(),

@@ -53,7 +53,9 @@ impl Drop for Inner {
 
 impl std::fmt::Debug for MockProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockProvider").field("addr", &self.inner.addr).finish_non_exhaustive()
+        f.debug_struct("MockProvider")
+            .field("addr", &self.inner.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,7 +66,9 @@ impl MockProvider {
     /// If no local port can be bound.
     pub async fn start(config: MockConfig) -> Self {
         #[allow(clippy::expect_used)]
-        Self::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.expect("mock provider: cannot bind 127.0.0.1:0")
+        Self::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config)
+            .await
+            .expect("mock provider: cannot bind 127.0.0.1:0")
     }
 
     /// Starts a mock listening on `addr`.
@@ -79,7 +83,13 @@ impl MockProvider {
             }
         });
         let dispatcher = tokio::spawn(webhook::run_dispatcher(shared.clone()));
-        Ok(Self { inner: Arc::new(Inner { shared, addr, tasks: vec![server.abort_handle(), dispatcher.abort_handle()] }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                shared,
+                addr,
+                tasks: vec![server.abort_handle(), dispatcher.abort_handle()],
+            }),
+        })
     }
 
     /// The base URL (`http://127.0.0.1:PORT`), to be used as the account's `base_url`.
@@ -110,7 +120,10 @@ impl MockProvider {
         let before = config.throttle_bursts;
         f(&mut config);
         if config.throttle_bursts != before {
-            self.inner.shared.throttle_left.store(config.throttle_bursts, Ordering::Release);
+            self.inner
+                .shared
+                .throttle_left
+                .store(config.throttle_bursts, Ordering::Release);
         }
         *self.inner.shared.config_mut() = config;
     }

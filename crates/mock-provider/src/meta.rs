@@ -32,7 +32,10 @@ impl<'a> SendSuccess<'a> {
         Self {
             messaging_product: "whatsapp",
             contacts: [Contact { input, wa_id }],
-            messages: [MessageRef { id: wamid, message_status: "accepted" }],
+            messages: [MessageRef {
+                id: wamid,
+                message_status: "accepted",
+            }],
         }
     }
 }
@@ -73,7 +76,14 @@ struct ErrorData<'a> {
 
 impl MetaError {
     fn new(http: StatusCode, code: u32, title: &str, details: impl Into<String>) -> Self {
-        Self { http, code, title: title.to_owned(), details: details.into(), is_transient: None, retry_after: None }
+        Self {
+            http,
+            code,
+            title: title.to_owned(),
+            details: details.into(),
+            is_transient: None,
+            retry_after: None,
+        }
     }
 
     /// HTTP 401, code 190: missing or wrong access token.
@@ -93,12 +103,22 @@ impl MetaError {
 
     /// HTTP 400, code 131008: a required parameter is missing.
     pub(crate) fn missing(details: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, 131_008, "Required parameter is missing", details)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            131_008,
+            "Required parameter is missing",
+            details,
+        )
     }
 
     /// HTTP 400, code 130429: throughput reached.
     pub(crate) fn rate_limited() -> Self {
-        Self::new(StatusCode::BAD_REQUEST, 130_429, "Rate limit hit", "Cloud API message throughput has been reached.")
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            130_429,
+            "Rate limit hit",
+            "Cloud API message throughput has been reached.",
+        )
     }
 
     /// HTTP 429 with `Retry-After: 1`, code 4: the app's call rate limit.
@@ -137,19 +157,31 @@ impl MetaError {
     /// The permanent error `code` with Meta's HTTP status and title for it.
     pub(crate) fn permanent(code: u32) -> Self {
         let (http, title, details) = match code {
-            131_021 => (400, "Recipient cannot be sender", "Sender and recipient phone number is the same."),
+            131_021 => (
+                400,
+                "Recipient cannot be sender",
+                "Sender and recipient phone number is the same.",
+            ),
             131_026 => (
                 400,
                 "Message undeliverable",
                 "Unable to deliver message: the recipient is not a WhatsApp user or has not accepted the terms.",
             ),
-            131_047 => (400, "Re-engagement message", "More than 24 hours have passed since the user last replied."),
+            131_047 => (
+                400,
+                "Re-engagement message",
+                "More than 24 hours have passed since the user last replied.",
+            ),
             131_049 => (
                 400,
                 "This message was not delivered to maintain healthy ecosystem engagement.",
                 "In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
             ),
-            131_050 => (400, "User has stopped marketing messages", "The user has stopped marketing messages."),
+            131_050 => (
+                400,
+                "User has stopped marketing messages",
+                "The user has stopped marketing messages.",
+            ),
             131_009 => (400, "Parameter value is not valid", "A parameter value is not valid."),
             131_056 => (
                 400,
@@ -166,13 +198,30 @@ impl MetaError {
                 "Template name does not exist in the translation",
                 "The template does not exist in the given language or has not been approved.",
             ),
-            132_015 => (400, "Template is paused", "The template is paused because of low quality."),
-            132_016 => (400, "Template is disabled", "The template has been paused too many times and is disabled."),
-            368 => (403, "Temporarily blocked for policies violations", "The account is restricted."),
+            132_015 => (
+                400,
+                "Template is paused",
+                "The template is paused because of low quality.",
+            ),
+            132_016 => (
+                400,
+                "Template is disabled",
+                "The template has been paused too many times and is disabled.",
+            ),
+            368 => (
+                403,
+                "Temporarily blocked for policies violations",
+                "The account is restricted.",
+            ),
             131_031 => (403, "Account has been locked", "The account is locked."),
             _ => (400, "Message failed", "The message could not be sent."),
         };
-        Self::new(StatusCode::from_u16(http).unwrap_or(StatusCode::BAD_REQUEST), code, title, details)
+        Self::new(
+            StatusCode::from_u16(http).unwrap_or(StatusCode::BAD_REQUEST),
+            code,
+            title,
+            details,
+        )
     }
 
     /// The JSON body of this error.
@@ -182,7 +231,10 @@ impl MetaError {
                 message: format!("(#{}) {}", self.code, self.title),
                 kind: "OAuthException",
                 code: self.code,
-                error_data: ErrorData { messaging_product: "whatsapp", details: &self.details },
+                error_data: ErrorData {
+                    messaging_product: "whatsapp",
+                    details: &self.details,
+                },
                 is_transient: self.is_transient,
                 fbtrace_id: fbtrace_id(),
             },
@@ -196,7 +248,10 @@ impl IntoResponse for MetaError {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if self.http == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("OAuth \"Facebook Platform\" \"invalid_token\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("OAuth \"Facebook Platform\" \"invalid_token\""),
+            );
         }
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -211,7 +266,10 @@ fn fbtrace_id() -> String {
 
 /// A fresh, unique message id in Meta's `wamid.` form.
 pub(crate) fn new_wamid() -> String {
-    format!("wamid.HBgL{}", uuid::Uuid::now_v7().simple().to_string().to_ascii_uppercase())
+    format!(
+        "wamid.HBgL{}",
+        uuid::Uuid::now_v7().simple().to_string().to_ascii_uppercase()
+    )
 }
 
 /// A fresh conversation id (32 hex digits, as in v23 `conversation.id`).
@@ -248,7 +306,9 @@ pub(crate) fn validate(body: &[u8]) -> Result<ValidSend, MetaError> {
     if let Some(rt) = obj.get("recipient_type")
         && !matches!(rt.as_str(), Some("individual" | "group"))
     {
-        return Err(MetaError::invalid("Param recipient_type must be one of {individual, group}."));
+        return Err(MetaError::invalid(
+            "Param recipient_type must be one of {individual, group}.",
+        ));
     }
     let to = match obj.get("to") {
         None | Some(Value::Null) => return Err(MetaError::invalid("The parameter to is required.")),
@@ -261,9 +321,15 @@ pub(crate) fn validate(body: &[u8]) -> Result<ValidSend, MetaError> {
     match obj.get("type").and_then(Value::as_str) {
         Some("template") => {}
         Some(other) => {
-            return Err(MetaError::invalid(format!("Param type {other:?} is not supported by this mock: use \"template\".")));
+            return Err(MetaError::invalid(format!(
+                "Param type {other:?} is not supported by this mock: use \"template\"."
+            )));
         }
-        None => return Err(MetaError::missing("Parameter type is required: this mock accepts only \"template\".")),
+        None => {
+            return Err(MetaError::missing(
+                "Parameter type is required: this mock accepts only \"template\".",
+            ));
+        }
     }
     let Some(template) = obj.get("template").and_then(Value::as_object) else {
         return Err(MetaError::missing("Parameter template is required."));
@@ -272,7 +338,11 @@ pub(crate) fn validate(body: &[u8]) -> Result<ValidSend, MetaError> {
         Some(n) if !n.is_empty() => n.to_owned(),
         _ => return Err(MetaError::missing("Parameter template.name is required.")),
     };
-    let language = match template.get("language").and_then(|l| l.get("code")).and_then(Value::as_str) {
+    let language = match template
+        .get("language")
+        .and_then(|l| l.get("code"))
+        .and_then(Value::as_str)
+    {
         Some(c) if !c.is_empty() => c.to_owned(),
         _ => return Err(MetaError::missing("Parameter template.language.code is required.")),
     };
@@ -286,7 +356,13 @@ pub(crate) fn validate(body: &[u8]) -> Result<ValidSend, MetaError> {
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(MetaError::invalid("Param biz_opaque_callback_data must be a string.")),
     };
-    Ok(ValidSend { json, to, template: name, language, callback_data })
+    Ok(ValidSend {
+        json,
+        to,
+        template: name,
+        language,
+        callback_data,
+    })
 }
 
 /// Whether `headers` carry `Authorization: Bearer <token>`.

@@ -110,7 +110,9 @@ async fn send_message(
         Action::Drop => {
             conn.kill();
             let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
             response
         }
     }
@@ -159,10 +161,16 @@ fn decide(
     };
     let received_at = Utc::now();
     if roll(config.transient_ratio) {
-        return (latency, error(shared, Outcome::Transient, MetaError::transient(&mut rand::rng())));
+        return (
+            latency,
+            error(shared, Outcome::Transient, MetaError::transient(&mut rand::rng())),
+        );
     }
     if roll(config.error_ratio) {
-        return (latency, error(shared, Outcome::Permanent, MetaError::permanent(config.error_code)));
+        return (
+            latency,
+            error(shared, Outcome::Permanent, MetaError::permanent(config.error_code)),
+        );
     }
 
     let wamid = meta::new_wamid();
@@ -171,8 +179,11 @@ fn decide(
     let success = serde_json::to_vec(&SendSuccess::new(&send.to, &wa_id, &wamid)).unwrap_or_default();
 
     if let Some(webhook) = &config.webhook {
-        let kinds: Vec<StatusKind> =
-            if roll(webhook.fail_ratio) { vec![StatusKind::Failed] } else { webhook.statuses.clone() };
+        let kinds: Vec<StatusKind> = if roll(webhook.fail_ratio) {
+            vec![StatusKind::Failed]
+        } else {
+            webhook.statuses.clone()
+        };
         let conversation_id = meta::new_conversation_id();
         let base = Instant::now() + latency;
         let events = kinds.into_iter().enumerate().map(|(i, kind)| {
@@ -192,8 +203,11 @@ fn decide(
         shared.schedule(events);
     }
 
-    let (body_value, headers_kept) =
-        if config.record_bodies { (send.json, headers.clone()) } else { (serde_json::Value::Null, HeaderMap::new()) };
+    let (body_value, headers_kept) = if config.record_bodies {
+        (send.json, headers.clone())
+    } else {
+        (serde_json::Value::Null, HeaderMap::new())
+    };
     shared.record(Received {
         at,
         received_at,
@@ -214,13 +228,18 @@ fn decide(
         return (latency, Action::Drop);
     }
     shared.count(Outcome::Accepted, Some(200));
-    let response = ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], success).into_response();
+    let response = (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        success,
+    )
+        .into_response();
     (latency, Action::Respond(response))
 }
 
 async fn not_found(State(shared): State<Arc<Shared>>) -> Response {
     shared.count(Outcome::NotFound, Some(400));
-    let mut e = MetaError::invalid("Unknown path components: this mock serves POST /{version}/{phone_number_id}/messages");
+    let mut e =
+        MetaError::invalid("Unknown path components: this mock serves POST /{version}/{phone_number_id}/messages");
     e.code = 2500;
     e.title = "Unknown path components".to_owned();
     e.into_response()

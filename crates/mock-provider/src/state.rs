@@ -81,7 +81,7 @@ impl Outcome {
 /// Counters and results, as served by `GET /_mock/stats`.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Stats {
-    /// Every request to the send endpoint, whatever its outcome.
+    /// Every API request (admin endpoints excluded), whatever its outcome.
     pub requests: u64,
     /// Accepted messages (including those whose answer was deliberately lost).
     pub accepted: u64,
@@ -178,7 +178,9 @@ impl Shared {
 
     /// Takes one 429 from the burst counter, if any is left.
     pub(crate) fn take_throttle(&self) -> bool {
-        self.throttle_left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok()
+        self.throttle_left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     /// Admits a request under a sliding 1-second window of `limit`; returns the admission instant.
@@ -244,8 +246,13 @@ impl Shared {
             let times: Vec<Instant> = rec.received.iter().map(|r| r.at).collect();
             let first = rec.received.iter().min_by_key(|r| r.at).map(|r| (r.at, r.received_at));
             let last = rec.received.iter().max_by_key(|r| r.at).map(|r| (r.at, r.received_at));
-            let dup_list: Vec<String> =
-                rec.per_recipient.iter().filter(|(_, n)| **n > 1).take(100).map(|(k, _)| k.clone()).collect();
+            let dup_list: Vec<String> = rec
+                .per_recipient
+                .iter()
+                .filter(|(_, n)| **n > 1)
+                .take(100)
+                .map(|(k, _)| k.clone())
+                .collect();
             (times, first, last, rec.per_recipient.len(), rec.duplicates, dup_list)
         };
         let mean_per_second = match (first, last) {
@@ -270,7 +277,11 @@ impl Shared {
             first_accepted_at: first.map(|(_, t)| t),
             last_accepted_at: last.map(|(_, t)| t),
             by_status: counters.by_status.clone(),
-            by_outcome: counters.by_outcome.iter().map(|(k, v)| (k.name().to_owned(), *v)).collect(),
+            by_outcome: counters
+                .by_outcome
+                .iter()
+                .map(|(k, v)| (k.name().to_owned(), *v))
+                .collect(),
             webhooks,
         }
     }

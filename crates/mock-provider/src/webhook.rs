@@ -77,8 +77,8 @@ impl Shared {
         self.queue_notify.notify_one();
     }
 
-    /// Pops up to `max` due events, in order; also returns when the next one falls due.
-    fn take_due(&self, max: usize) -> (Vec<StatusEvent>, Option<Instant>) {
+    /// Pops up to `max` due events, in order.
+    fn take_due(&self, max: usize) -> Vec<StatusEvent> {
         let mut queue = lock(&self.queue);
         let now = Instant::now();
         let mut batch = Vec::new();
@@ -92,8 +92,7 @@ impl Shared {
                 _ => break,
             }
         }
-        let next = queue.peek().map(|Reverse(s)| s.due);
-        (batch, next)
+        batch
     }
 }
 
@@ -111,20 +110,37 @@ pub(crate) async fn run_dispatcher(shared: Arc<Shared>) {
             return;
         }
     };
+    let mut backlog = false;
     loop {
-        let max_batch = shared.config().webhook.as_ref().map_or(1000, |w| w.max_batch);
-        let (batch, next_due) = shared.take_due(max_batch);
-        if batch.is_empty() {
-            let notified = shared.queue_notify.notified();
-            match next_due {
-                Some(due) => {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(due) => {}
-                        () = notified => {}
-                    }
-                }
-                None => notified.await,
+        let (max_batch, window) = shared
+            .config()
+            .webhook
+            .as_ref()
+            .map_or((1000, Duration::ZERO), |w| (w.max_batch, w.batch_window));
+        let next_due = lock(&shared.queue).peek().map(|Reverse(s)| s.due);
+        match next_due {
+            None => {
+                backlog = false;
+                shared.queue_notify.notified().await;
+                continue;
             }
+            Some(due) if due > Instant::now() => {
+                backlog = false;
+                tokio::select! {
+                    () = tokio::time::sleep_until(due) => {}
+                    () = shared.queue_notify.notified() => {}
+                }
+                continue;
+            }
+            Some(_) => {}
+        }
+        // Something is due: unless a backlog is being drained, wait a moment so that its neighbours join the batch.
+        if !backlog && !window.is_zero() {
+            tokio::time::sleep(window).await;
+        }
+        let batch = shared.take_due(max_batch);
+        backlog = batch.len() >= max_batch;
+        if batch.is_empty() {
             continue;
         }
         let Some(config) = shared.config().webhook.clone() else {
