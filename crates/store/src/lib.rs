@@ -50,6 +50,17 @@ pub enum StoreError {
 
 pub use send_queue::{FailureKind, Recovery, Reservation, RunningCampaign, SendQueue, SendResult};
 
+/// What a PATCH changes on a campaign: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CampaignPlan {
+    /// A new start time.
+    pub scheduled_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its own rate cap.
+    pub rate_cap: Option<Option<u32>>,
+    /// Its send window, as stored (already validated).
+    pub send_window: Option<Option<serde_json::Value>>,
+}
+
 /// One batch of an ingestion's rows.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct IngestBatch<'a> {
@@ -268,6 +279,20 @@ pub trait Store: Send + Sync + 'static {
     /// End an ingestion: `scheduled` on success; on failure `failed` with the reason and nothing of the file kept
     /// (its messages, rejections and counters are removed). The uploaded file is deleted either way.
     async fn finish_ingestion(&self, claim: &IngestClaim, outcome: Result<(), String>) -> Result<Campaign, StoreError>;
+
+    /// Change when and how a campaign sends (PATCH): only the fields given. A new start time needs a `scheduled`
+    /// (or paused, not yet started) campaign; a new window lets held-back messages be looked at again.
+    async fn update_campaign_plan(&self, app: AppId, id: CampaignId, plan: &CampaignPlan) -> Result<Campaign, StoreError>;
+    /// Put a campaign's retry-worthy failed messages (transient, or like Meta 131049) back in the queue; a completed
+    /// campaign runs again. Returns how many.
+    async fn retry_failed(&self, app: AppId, id: CampaignId) -> Result<u64, StoreError>;
+    /// Store one message outside any campaign (a single send), for `account`, which must be the app's.
+    async fn create_single_message(
+        &self,
+        app: AppId,
+        account: AccountId,
+        message: &NewMessage,
+    ) -> Result<Message, StoreError>;
 
     /// Move a message to `to` if the lifecycle allows it, with the campaign's counters in the same transaction.
     async fn set_message_status(

@@ -695,6 +695,11 @@ macro_rules! send_queue {
                 let mut applied = 0;
                 let mut touched = std::collections::HashSet::new();
                 let mut tx = self.pool.begin().await?;
+                // Write before reading: on SQLite a transaction that reads first cannot take the write lock later
+                // while another writer holds it (it fails at once instead of waiting).
+                sqlx::query("UPDATE senders SET heartbeat_at = heartbeat_at WHERE id = ''")
+                    .execute(&mut *tx)
+                    .await?;
                 for event in events {
                     let found: Option<(uuid::Uuid, Option<uuid::Uuid>, String)> = match (event.message_id, &event.provider_message_id) {
                         (Some(id), _) => sqlx::query_as(

@@ -355,7 +355,7 @@ pub(crate) const CAS_ATTEMPTS: usize = 8;
 macro_rules! sql_store {
     ($store:ty, $db:ty, $backend:expr) => {
         use $crate::sql::*;
-        use $crate::{Backend, CampaignFilter, IngestBatch, IngestClaim, MessageFilter, OptOut, StoreError};
+        use $crate::{Backend, CampaignFilter, CampaignPlan, IngestBatch, IngestClaim, MessageFilter, OptOut, StoreError};
         use pregon_core::account::{AccountSettings, Credentials};
         use pregon_core::campaign::{Account, App, Campaign, NewCampaign, StoredTemplate};
         use pregon_core::message::{Message, NewMessage, Rejection, StatusUpdate};
@@ -982,6 +982,137 @@ macro_rules! sql_store {
                     return self.fetch_campaign(app, id).await;
                 }
                 Err(StoreError::Conflict("the campaign is changing too fast; try again".into()))
+            }
+
+            async fn update_campaign_plan(
+                &self,
+                app: AppId,
+                id: CampaignId,
+                plan: &CampaignPlan,
+            ) -> Result<Campaign, StoreError> {
+                let current = self.fetch_campaign(app, id).await?;
+                let not_started = current.status == CampaignStatus::Scheduled
+                    || (current.status == CampaignStatus::Paused && current.started_at.is_none());
+                if plan.scheduled_at.is_some() && !not_started {
+                    return Err(StoreError::Transition(pregon_core::TransitionError {
+                        kind: "campaign",
+                        from: current.status.as_str(),
+                        to: "rescheduled",
+                    }));
+                }
+                if current.status.is_terminal() || current.status == CampaignStatus::Completed {
+                    return Err(StoreError::Transition(pregon_core::TransitionError {
+                        kind: "campaign",
+                        from: current.status.as_str(),
+                        to: "changed",
+                    }));
+                }
+                let now = now();
+                let mut tx = self.pool.begin().await?;
+                if let Some(at) = plan.scheduled_at {
+                    sqlx::query("UPDATE campaigns SET scheduled_at = $2, updated_at = $3 WHERE id = $1")
+                        .bind(id.0)
+                        .bind(at)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let Some(cap) = plan.rate_cap {
+                    sqlx::query("UPDATE campaigns SET rate_cap = $2, updated_at = $3 WHERE id = $1")
+                        .bind(id.0)
+                        .bind(cap.map(i64::from))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if let Some(window) = &plan.send_window {
+                    sqlx::query("UPDATE campaigns SET send_window = $2, updated_at = $3 WHERE id = $1")
+                        .bind(id.0)
+                        .bind(window.as_ref().map(Json))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    // Messages held back by the old window are looked at again under the new one.
+                    sqlx::query(
+                        "UPDATE messages SET not_before = NULL WHERE campaign_id = $1 AND status = 'queued' \
+                         AND owner IS NULL AND error_code IS NULL",
+                    )
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                self.fetch_campaign(app, id).await
+            }
+
+            async fn retry_failed(&self, app: AppId, id: CampaignId) -> Result<u64, StoreError> {
+                let current = self.fetch_campaign(app, id).await?;
+                if current.status.is_terminal() {
+                    return Err(StoreError::Transition(pregon_core::TransitionError {
+                        kind: "campaign",
+                        from: current.status.as_str(),
+                        to: "retried",
+                    }));
+                }
+                let now = now();
+                let mut tx = self.pool.begin().await?;
+                let r = sqlx::query(
+                    "UPDATE messages SET status = 'queued', owner = NULL, not_before = NULL, failure_kind = NULL, \
+                     failed_at = NULL, updated_at = $2 \
+                     WHERE campaign_id = $1 AND status = 'failed' AND failure_kind IN ('transient', 'retry_worthy')",
+                )
+                .bind(id.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let n = i64::try_from(r.rows_affected()).unwrap_or(i64::MAX);
+                if n > 0 {
+                    sqlx::query(
+                        "UPDATE campaigns SET n_failed = n_failed - $2, n_queued = n_queued + $2, updated_at = $3, \
+                         status = CASE WHEN status = 'completed' THEN 'running' ELSE status END, \
+                         finished_at = CASE WHEN status = 'completed' THEN NULL ELSE finished_at END \
+                         WHERE id = $1",
+                    )
+                    .bind(id.0)
+                    .bind(n)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(r.rows_affected())
+            }
+
+            async fn create_single_message(
+                &self,
+                app: AppId,
+                account: AccountId,
+                message: &NewMessage,
+            ) -> Result<Message, StoreError> {
+                let now = now();
+                let r = sqlx::query(
+                    "INSERT INTO messages (id, app_id, campaign_id, account_id, row_number, phone, template_name, \
+                     language, params, rendered_text, flag, status, created_at, updated_at) \
+                     SELECT $1, $2, NULL, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11, $11 FROM accounts \
+                     WHERE id = $3 AND app_id = $2",
+                )
+                .bind(message.id.0)
+                .bind(app.0)
+                .bind(account.0)
+                .bind(&message.phone)
+                .bind(&message.template_name)
+                .bind(&message.language)
+                .bind(Json(&message.params))
+                .bind(message.rendered_text.as_deref())
+                .bind(message.flag.as_deref())
+                .bind(message.status.as_str())
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                self.fetch_message(app, message.id).await
             }
 
             async fn insert_messages(

@@ -87,7 +87,9 @@ fn to_result(d: &Dispatcher, o: &Outcome) -> SendResult {
             id: o.message,
             provider_message_id: provider_message_id.clone(),
         },
-        SendOutcome::Transient(f) if o.attempts < cfg.max_attempts => SendResult::Retry {
+        // Attempts count across `retry-failed` rounds; each round gets `max_attempts` of its own, and a round that
+        // ran out of transient retries always ends on a multiple of it.
+        SendOutcome::Transient(f) if !o.attempts.is_multiple_of(cfg.max_attempts) => SendResult::Retry {
             id: o.message,
             not_before: d.state.clock.now()
                 + chrono::Duration::from_std(backoff(cfg.backoff_base, cfg.backoff_max, o.attempts, f))
@@ -126,7 +128,7 @@ async fn watch_failures(d: &Dispatcher, recent: &mut HashMap<CampaignId, VecDequ
     let now = d.state.clock.now();
     let failure = match &o.outcome {
         SendOutcome::Permanent(f) => Some(f),
-        SendOutcome::Transient(f) if o.attempts >= cfg.max_attempts => Some(f),
+        SendOutcome::Transient(f) if o.attempts.is_multiple_of(cfg.max_attempts) => Some(f),
         _ => None,
     };
     if let Some(f) = failure {

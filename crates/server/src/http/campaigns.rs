@@ -40,6 +40,10 @@ pub struct CampaignView {
     finished_at: Option<DateTime<Utc>>,
     pause_reason: Option<String>,
     failure_reason: Option<String>,
+    /// Its own rate cap, below the account's.
+    rate_cap: Option<u32>,
+    /// When it may send.
+    send_window: Option<Value>,
     counts: Counts,
     /// The uploaded file: name, size, SHA-256, format and the archives around it.
     source: Option<Value>,
@@ -66,6 +70,8 @@ impl From<Campaign> for CampaignView {
             finished_at: c.finished_at,
             pause_reason: c.pause_reason,
             failure_reason: c.failure_reason,
+            rate_cap: c.rate_cap,
+            send_window: c.send_window,
             counts: c.counts,
             source: c.source,
             // Filled by the sender once campaigns run (the sending issue).

@@ -3,9 +3,11 @@
 pub mod accounts;
 pub mod campaigns;
 pub mod chat_tonic;
+pub mod controls;
 pub mod error;
 pub mod health;
 pub mod jelou;
+pub mod messages;
 pub mod optouts;
 pub mod samples;
 pub mod templates;
@@ -35,16 +37,21 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(templates::routes())
         .merge(campaigns::routes())
+        .merge(controls::routes())
+        .merge(messages::routes())
         .merge(uploads::routes())
         .merge(jelou::routes())
         .merge(optouts::routes())
         .merge(samples::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_app));
 
-    let chat_tonic = chat_tonic::routes().route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        auth::require_app_or_query_token,
-    ));
+    let chat_tonic =
+        chat_tonic::routes()
+            .merge(messages::chat_tonic_routes())
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_app_or_query_token,
+            ));
 
     let request_id_span = |request: &Request| {
         let id = request
