@@ -1252,6 +1252,12 @@ macro_rules! sql_store {
             ) -> Result<(), StoreError> {
                 let until = now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
                 let mut tx = self.pool.begin().await?;
+                if $backend == Backend::Postgres {
+                    // A batch need not wait for its WAL flush: if the database loses the commit, it loses the resume
+                    // point with it, and the ingestion stores the batch again. The final commit (`scheduled`) is
+                    // synchronous and flushes every batch before it.
+                    sqlx::query("SET LOCAL synchronous_commit TO OFF").execute(&mut *tx).await?;
+                }
                 let r = sqlx::query(
                     "UPDATE campaigns SET ingested_rows = $3, ingest_lease_until = $4 \
                      WHERE id = $1 AND ingest_owner = $2 AND status = 'ingesting'",
