@@ -16,6 +16,7 @@ on_both_backends!(
     controls_pause_resume_cancel_and_patch,
     retry_failed_requeues_only_retry_worthy_failures,
     each_recipient_gets_messages_only_inside_their_local_window,
+    a_campaign_whose_messages_keep_failing_pauses_itself,
 );
 
 /// A server that sends, with a quick sandbox.
@@ -400,9 +401,6 @@ async fn retry_failed_requeues_only_retry_worthy_failures(backend: Backend) {
 async fn each_recipient_gets_messages_only_inside_their_local_window(backend: Backend) {
     let app = sending_app(backend).await;
     let account = app.sandbox_account(json!({})).await;
-    // 11:00 UTC on a Tuesday in December: 08:00 in Buenos Aires (UTC−3, closed), 12:00 in Madrid (UTC+1, open).
-    let eleven: chrono::DateTime<chrono::Utc> = "2026-12-01T11:00:00Z".parse().unwrap();
-    app.state.clock.set(eleven);
     let created = upload_bytes(
         &app,
         &account,
@@ -417,14 +415,34 @@ async fn each_recipient_gets_messages_only_inside_their_local_window(backend: Ba
     let id = created["id"].as_str().unwrap();
     app.wait_for(id, Duration::from_secs(20), |c| c["status"] == "scheduled")
         .await;
-    let r = app
-        .request(pregon_testkit::reqwest::Method::PATCH, &format!("/v1/campaigns/{id}"))
-        .json(&json!({"send_window": {"start": "09:00", "end": "18:00", "zone": "recipient"}}))
-        .send()
+    let set_window = |window: Value| {
+        app.request(pregon_testkit::reqwest::Method::PATCH, &format!("/v1/campaigns/{id}"))
+            .json(&json!({ "send_window": window }))
+            .send()
+    };
+    // First a window in one zone that is closed: 09:00–10:00 in Tokyo.
+    let r = set_window(json!({"start": "09:00", "end": "10:00", "zone": "Asia/Tokyo"}))
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    // The campaign's time (an hour from the real now) is long past on the shifted clock: it starts at once.
+    // 11:00 UTC on a Tuesday in December: 20:00 in Tokyo, 08:00 in Buenos Aires (UTC−3), 12:00 in Madrid (UTC+1).
+    // On the shifted clock the campaign's time (an hour from the real now) is long past: it starts at once.
+    app.state.clock.set("2026-12-01T11:00:00Z".parse().unwrap());
+    let waiting = app
+        .wait_for(id, Duration::from_secs(20), |c| c["status"] == "running")
+        .await;
+    assert_eq!(waiting["window_opens_at"], "2026-12-02T00:00:00Z", "{waiting}");
+    assert!(waiting["eta_seconds"].as_u64().unwrap() >= 13 * 3600);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let k = app.wait_for(id, Duration::from_secs(5), |_| true).await;
+    assert_eq!(
+        k["counts"]["pending"], 4,
+        "nothing goes out while the window is closed: {k}"
+    );
+    let r = set_window(json!({"start": "09:00", "end": "18:00", "zone": "recipient"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let madrid = app
         .wait_for(id, Duration::from_secs(20), |c| c["counts"]["read"] == 2)
         .await;
@@ -455,4 +473,30 @@ async fn each_recipient_gets_messages_only_inside_their_local_window(backend: Ba
         let h: u32 = local_hour.parse().unwrap();
         assert!((9..18).contains(&h), "{} sent at local hour {h}", m["phone"]);
     }
+}
+
+async fn a_campaign_whose_messages_keep_failing_pauses_itself(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.send = true;
+        c.sending.providers.sandbox.latency = Duration::from_millis(1);
+        c.sending.providers.sandbox.failure_ratio = 1.0;
+        c.sending.providers.sandbox.status_interval = None;
+    })
+    .await;
+    let account = app.sandbox_account(json!({"rate_per_second": 200})).await;
+    let phones: Vec<String> = (0..150).map(|i| format!("+54911234{:05}", 20_000 + i)).collect();
+    let refs: Vec<&str> = phones.iter().map(String::as_str).collect();
+    let created = upload_bytes(&app, &account, "f.csv", hello_csv(&refs), &[]).await;
+    let id = created["id"].as_str().unwrap();
+    let paused = app
+        .wait_for(id, Duration::from_secs(30), |c| c["status"] == "paused")
+        .await;
+    let reason = paused["pause_reason"].as_str().unwrap();
+    assert!(reason.contains("of its last") && reason.contains("failed"), "{reason}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let later = app
+        .wait_for(id, Duration::from_secs(5), |c| c["counts"]["sending"] == 0)
+        .await;
+    let failed = later["counts"]["failed"].as_u64().unwrap();
+    assert!((50..150).contains(&failed), "it stopped well before the end: {later}");
 }

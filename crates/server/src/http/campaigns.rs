@@ -50,6 +50,8 @@ pub struct CampaignView {
     percent: f64,
     rate_per_second: Option<f64>,
     eta_seconds: Option<u64>,
+    /// When a closed send window opens, if the campaign waits for it.
+    window_opens_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     links: Value,
 }
@@ -74,9 +76,10 @@ impl From<Campaign> for CampaignView {
             send_window: c.send_window,
             counts: c.counts,
             source: c.source,
-            // Filled by the sender once campaigns run (the sending issue).
+            // Filled in by `plan` where the account is at hand.
             rate_per_second: None,
             eta_seconds: None,
+            window_opens_at: None,
             created_at: c.created_at,
             links: json!({
                 "self": format!("/v1/campaigns/{id}"),
@@ -84,6 +87,39 @@ impl From<Campaign> for CampaignView {
                 "rejections": format!("/v1/campaigns/{id}/rejections"),
             }),
         }
+    }
+}
+
+impl CampaignView {
+    /// The pace and ETA of a campaign that still has messages to send: its rate (its cap, else the account's) and
+    /// how long the rest takes at that rate — plus, when its window (in one zone) is closed, the wait for it to open,
+    /// given as `window_opens_at`.
+    fn plan(&mut self, c: &Campaign, account_rate: u32, now: DateTime<Utc>) {
+        let open = c.counts.pending + c.counts.queued + c.counts.sending;
+        if open == 0 || c.status.is_terminal() || c.status == CampaignStatus::Completed {
+            return;
+        }
+        let rate = c.rate_cap.unwrap_or(account_rate).min(account_rate).max(1);
+        let mut eta = open.div_ceil(u64::from(rate));
+        let window = c
+            .send_window
+            .as_ref()
+            .and_then(|w| pregon_core::window::SendWindow::from_json(w).ok());
+        if let Some(w) = window
+            && let pregon_core::window::WindowZone::Fixed(tz) = w.zone
+        {
+            let opens = w.next_open(now, tz);
+            if opens > now {
+                eta += u64::try_from((opens - now).num_seconds()).unwrap_or(0);
+                self.window_opens_at = Some(opens);
+            }
+        }
+        let start = match (c.status, c.scheduled_at) {
+            (CampaignStatus::Scheduled, Some(at)) if at > now => u64::try_from((at - now).num_seconds()).unwrap_or(0),
+            _ => 0,
+        };
+        self.rate_per_second = Some(f64::from(rate));
+        self.eta_seconds = Some(start + eta);
     }
 }
 
@@ -181,7 +217,11 @@ async fn show(
         .get_campaign(app.id, id)
         .await
         .map_err(not_found("campaign"))?;
-    Ok(Json(c.into()))
+    let account = state.store.get_account(app.id, c.account_id).await?;
+    let now = state.clock.now();
+    let mut view = CampaignView::from(c.clone());
+    view.plan(&c, account.settings.rate_per_second, now);
+    Ok(Json(view))
 }
 
 #[derive(Deserialize)]
