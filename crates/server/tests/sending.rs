@@ -89,6 +89,28 @@ async fn a_sandbox_campaign_runs_until_every_message_is_read(backend: Backend) {
         (Some(0), Some(0), Some(0))
     );
     assert!(done["started_at"].is_string() && done["finished_at"].is_string());
+    // The report as CSV: a header and one line per message, with what the recipient saw.
+    let csv = app
+        .get(&format!("/v1/campaigns/{id}/messages"))
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut lines = pregon_csv_lines(&csv);
+    assert_eq!(
+        lines.remove(0)[..6],
+        ["id", "row_number", "phone", "template", "language", "status"]
+    );
+    assert_eq!(lines.len(), 4);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l[5] == "read" && !l[6].is_empty() && !l[14].is_empty()),
+        "{csv}"
+    );
     for m in messages(&app, id).await {
         assert_eq!(m["status"], "read", "{m}");
         assert_eq!(m["attempts"], 1);
@@ -499,4 +521,16 @@ async fn a_campaign_whose_messages_keep_failing_pauses_itself(backend: Backend) 
         .await;
     let failed = later["counts"]["failed"].as_u64().unwrap();
     assert!((50..150).contains(&failed), "it stopped well before the end: {later}");
+}
+
+/// The records of a CSV text.
+fn pregon_csv_lines(text: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    for rec in r.records() {
+        out.push(rec.unwrap().iter().map(str::to_owned).collect());
+    }
+    out
 }

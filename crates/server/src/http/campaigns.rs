@@ -230,6 +230,8 @@ struct ListMessages {
     status: Option<MessageStatus>,
     cursor: Option<MessageId>,
     limit: Option<u32>,
+    /// `csv` for the whole report as CSV (or send `Accept: text/csv`).
+    format: Option<String>,
 }
 
 async fn messages(
@@ -237,12 +239,17 @@ async fn messages(
     Extension(Caller(app)): Extension<Caller>,
     Path(id): Path<CampaignId>,
     Query(q): Query<ListMessages>,
-) -> Result<Json<Value>, ApiError> {
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     state
         .store
         .get_campaign(app.id, id)
         .await
         .map_err(not_found("campaign"))?;
+    if wants_csv(&headers, q.format.as_deref()) {
+        return Ok(messages_csv(state, app.id, id, q.status));
+    }
     let limit = page_limit(q.limit);
     let filter = MessageFilter {
         status: q.status,
@@ -254,7 +261,7 @@ async fn messages(
         .then(|| messages.last().map(|m| m.id))
         .flatten();
     let data: Vec<MessageView> = messages.into_iter().map(Into::into).collect();
-    Ok(Json(json!({ "data": data, "next_cursor": next })))
+    Ok(Json(json!({ "data": data, "next_cursor": next })).into_response())
 }
 
 #[derive(Deserialize)]
@@ -302,32 +309,129 @@ fn wants_csv(headers: &axum::http::HeaderMap, format: Option<&str>) -> bool {
 
 /// Every rejected row as CSV, streamed page by page: a million rejections never sit in memory.
 fn rejections_csv(state: AppState, app: pregon_core::AppId, id: CampaignId) -> axum::response::Response {
+    csv_download(
+        format!("rejections-{id}.csv"),
+        &["row_number", "column", "code", "message"],
+        move |after: Option<u64>| {
+            let state = state.clone();
+            async move { state.store.list_rejections(app, id, after, CSV_PAGE).await }
+        },
+        |r: &Rejection| r.row_number,
+        |r: &Rejection| {
+            vec![
+                r.row_number.to_string(),
+                r.column.clone().unwrap_or_default(),
+                r.code.clone(),
+                r.message.clone(),
+            ]
+        },
+    )
+}
+
+/// The whole message report as CSV, streamed page by page (never the whole campaign in memory).
+fn messages_csv(
+    state: AppState,
+    app: pregon_core::AppId,
+    id: CampaignId,
+    status: Option<MessageStatus>,
+) -> axum::response::Response {
+    let time = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    csv_download(
+        format!("messages-{id}.csv"),
+        &[
+            "id",
+            "row_number",
+            "phone",
+            "template",
+            "language",
+            "status",
+            "rendered_text",
+            "flag",
+            "provider_message_id",
+            "error_code",
+            "error_message",
+            "attempts",
+            "sent_at",
+            "delivered_at",
+            "read_at",
+            "failed_at",
+        ],
+        move |after: Option<MessageId>| {
+            let state = state.clone();
+            async move {
+                let filter = MessageFilter {
+                    status,
+                    after,
+                    limit: CSV_PAGE,
+                };
+                state.store.list_messages(app, id, &filter).await
+            }
+        },
+        |m: &Message| m.id,
+        move |m: &Message| {
+            vec![
+                m.id.to_string(),
+                m.row_number.map(|r| r.to_string()).unwrap_or_default(),
+                m.phone.clone(),
+                m.template_name.clone(),
+                m.language.clone(),
+                m.status.as_str().to_owned(),
+                m.rendered_text.clone().unwrap_or_default(),
+                m.flag.clone().unwrap_or_default(),
+                m.provider_message_id.clone().unwrap_or_default(),
+                m.error_code.clone().unwrap_or_default(),
+                m.error_message.clone().unwrap_or_default(),
+                m.attempts.to_string(),
+                time(&m.sent_at),
+                time(&m.delivered_at),
+                time(&m.read_at),
+                time(&m.failed_at),
+            ]
+        },
+    )
+}
+
+/// Rows per page of a CSV download.
+const CSV_PAGE: u32 = 1000;
+
+/// Stream a CSV file: the header, then `fetch`'s pages (keyset: each page after the `cursor` of the last row of the
+/// one before) until a short page, each row written by `record`.
+fn csv_download<C, R, F, Fut>(
+    filename: String,
+    header: &'static [&'static str],
+    fetch: F,
+    cursor: fn(&R) -> C,
+    record: impl Fn(&R) -> Vec<String> + Send + Sync + 'static,
+) -> axum::response::Response
+where
+    C: Send + 'static,
+    R: Send + 'static,
+    F: Fn(Option<C>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Vec<R>, pregon_store::StoreError>> + Send,
+{
     use axum::response::IntoResponse;
-    const PAGE: u32 = 1000;
-    let header = futures::stream::once(async {
-        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"row_number,column,code,message\n"))
+    let head = futures::stream::once(async move {
+        let mut line = header.join(",");
+        line.push('\n');
+        Ok::<_, std::io::Error>(bytes::Bytes::from(line))
     });
-    let pages = futures::stream::unfold(Some(None::<u64>), move |cursor| {
-        let state = state.clone();
+    let fetch = std::sync::Arc::new(fetch);
+    let record = std::sync::Arc::new(record);
+    let pages = futures::stream::unfold(Some(None::<C>), move |after| {
+        let (fetch, record) = (fetch.clone(), record.clone());
         async move {
-            let after = cursor?;
-            let rows = match state.store.list_rejections(app, id, after, PAGE).await {
+            let after = after?;
+            let rows = match fetch(after).await {
                 Ok(rows) => rows,
                 Err(e) => return Some((Err(std::io::Error::other(e.to_string())), None)),
             };
             if rows.is_empty() {
                 return None;
             }
-            let next = (rows.len() == PAGE as usize).then(|| rows.last().map(|r| r.row_number));
+            let next = (rows.len() == CSV_PAGE as usize).then(|| rows.last().map(cursor));
             let mut w = csv::Writer::from_writer(Vec::new());
             for r in &rows {
-                let written = w.write_record([
-                    r.row_number.to_string().as_str(),
-                    r.column.as_deref().unwrap_or(""),
-                    &r.code,
-                    &r.message,
-                ]);
-                if let Err(e) = written {
+                if let Err(e) = w.write_record(record(r)) {
                     return Some((Err(std::io::Error::other(e.to_string())), None));
                 }
             }
@@ -335,13 +439,13 @@ fn rejections_csv(state: AppState, app: pregon_core::AppId, id: CampaignId) -> a
             Some((bytes.map(bytes::Bytes::from), next))
         }
     });
-    let body = axum::body::Body::from_stream(futures::StreamExt::chain(header, pages));
+    let body = axum::body::Body::from_stream(futures::StreamExt::chain(head, pages));
     (
         [
             (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (
                 axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"rejections-{id}.csv\""),
+                format!("attachment; filename=\"{filename}\""),
             ),
         ],
         body,
