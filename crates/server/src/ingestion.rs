@@ -192,6 +192,11 @@ pub async fn ingest(state: &AppState, claim: IngestClaim) -> Result<(), StoreErr
             store_error = Some(e);
             break;
         }
+        let rows = (batch.messages.len() + batch.rejections.len()) as u64;
+        state
+            .metrics
+            .ingest_rows
+            .fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
     }
     drop(rx);
     let result = reader.await;

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod fetch;
 pub mod http;
 pub mod ingestion;
+pub mod metrics;
 pub mod spool;
 pub mod state;
 

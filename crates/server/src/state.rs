@@ -19,6 +19,8 @@ pub struct AppState {
     pub dispatch_wake: Arc<tokio::sync::Notify>,
     /// "Now" for scheduling and send windows (shifted in tests).
     pub clock: Arc<crate::dispatch::Clock>,
+    /// This process's counters for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             ingest_wake: Arc::new(tokio::sync::Notify::new()),
             dispatch_wake: Arc::new(tokio::sync::Notify::new()),
             clock: Arc::new(crate::dispatch::Clock::default()),
+            metrics: Arc::new(crate::metrics::Metrics::default()),
         })
     }
 }

@@ -190,6 +190,8 @@ pub trait SendQueue: Send + Sync {
     /// Apply provider status events of `account` (matched by Pregon's id, else the provider's), forward only,
     /// with counters; returns how many moved a message.
     async fn apply_events(&self, account: AccountId, events: &[StatusEvent]) -> Result<u64, StoreError>;
+    /// Campaign messages by provider and status, summed from the campaign counters (for `/metrics`).
+    async fn totals_by_provider(&self) -> Result<Vec<(String, String, u64)>, StoreError>;
     /// Pause a running campaign from the worker side, with the reason; false if it was not running.
     async fn pause_running(&self, campaign: CampaignId, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
     /// Pause every running campaign of `account` whose messages use `template`; returns them.
@@ -760,6 +762,27 @@ macro_rules! send_queue {
                     self.complete_if_done(c.into(), now).await?;
                 }
                 Ok(applied)
+            }
+
+            async fn totals_by_provider(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+                const STATUSES: [&str; 9] =
+                    ["pending", "queued", "sending", "sent", "delivered", "read", "failed", "cancelled", "suppressed"];
+                let sums: Vec<String> = STATUSES.iter().map(|s| format!("CAST(SUM(c.n_{s}) AS BIGINT)")).collect();
+                let sql = format!(
+                    "SELECT a.provider, {} FROM campaigns c JOIN accounts a ON a.id = c.account_id GROUP BY a.provider",
+                    sums.join(", ")
+                );
+                let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+                let mut out = Vec::new();
+                for row in rows {
+                    use sqlx::Row;
+                    let provider: String = row.try_get(0)?;
+                    for (i, status) in STATUSES.iter().enumerate() {
+                        let n: Option<i64> = row.try_get(i + 1)?;
+                        out.push((provider.clone(), (*status).to_owned(), u64::try_from(n.unwrap_or(0)).unwrap_or(0)));
+                    }
+                }
+                Ok(out)
             }
 
             async fn pause_running(

@@ -13,6 +13,40 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// Prometheus text. Off unless `metrics_token` is set; the scraper sends it as a Bearer token (the figures span
+/// every app, so an app's token does not open them).
+async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return Err(ApiError::not_found("route"));
+    };
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let matches = given.is_some_and(|g| {
+        use sha2::Digest;
+        // Digests, not the strings: no early exit on a matching prefix.
+        sha2::Sha256::digest(g.as_bytes()) == sha2::Sha256::digest(expected.as_bytes())
+    });
+    if !matches {
+        return Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "send the metrics token as `Authorization: Bearer …`",
+        ));
+    }
+    let totals = state.store.send_queue().totals_by_provider().await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&totals),
+    )
+        .into_response())
 }
 
 async fn healthz() -> Json<Value> {
