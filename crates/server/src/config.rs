@@ -81,6 +81,16 @@ pub struct ConfigArgs {
     #[arg(long, env = "PREGON_DEMO", global = true, value_name = "BOOL")]
     pub demo: Option<bool>,
 
+    /// The token a Prometheus scraper sends to read `/metrics` (as `Authorization: Bearer …`); unset, `/metrics` is off.
+    #[arg(
+        long,
+        env = "PREGON_METRICS_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
     /// Run the dispatcher (scheduler and senders) in this process [default: true]. API-only processes turn it off.
     #[arg(long, env = "PREGON_SEND", global = true, value_name = "BOOL")]
     pub send: Option<bool>,
@@ -97,6 +107,11 @@ pub struct ConfigArgs {
     /// `outcome_unknown` (never re-sent) [default: 600].
     #[arg(long, env = "PREGON_UNKNOWN_OUTCOME_SECS", global = true, value_name = "SECS")]
     pub unknown_outcome_secs: Option<u64>,
+
+    /// Seconds without a heartbeat after which a sender process counts as dead and its claimed messages go to the
+    /// live ones; live senders beat at a third of it, at most every 5 s [default: 30].
+    #[arg(long, env = "PREGON_SENDER_DEAD_SECS", global = true, value_name = "SECS")]
+    pub sender_dead_secs: Option<u64>,
 
     /// Meta Graph API version [default: v23.0].
     #[arg(long, env = "PREGON_META_API_VERSION", global = true, value_name = "VERSION")]
@@ -127,10 +142,12 @@ struct FileConfig {
     fetch_timeout_secs: Option<u64>,
     spool_dir: Option<PathBuf>,
     demo: Option<bool>,
+    metrics_token: Option<String>,
     send: Option<bool>,
     send_max_attempts: Option<u32>,
     pause_failure_ratio: Option<f64>,
     unknown_outcome_secs: Option<u64>,
+    sender_dead_secs: Option<u64>,
     meta_api_version: Option<String>,
     sandbox_latency_ms: Option<u64>,
     sandbox_failure_ratio: Option<f64>,
@@ -163,6 +180,11 @@ fn sending(args: &ConfigArgs, file: &FileConfig, d: crate::dispatch::SendingConf
             .or(file.unknown_outcome_secs)
             .map(Duration::from_secs)
             .unwrap_or(d.unknown_outcome_after),
+        sender_dead_after: args
+            .sender_dead_secs
+            .or(file.sender_dead_secs)
+            .map(|s| Duration::from_secs(s.max(1)))
+            .unwrap_or(d.sender_dead_after),
         providers,
         ..d
     }
@@ -195,6 +217,8 @@ pub struct Config {
     pub spool_dir: PathBuf,
     /// Create the demo app on an empty embedded database.
     pub demo: bool,
+    /// The token that opens `/metrics`, if any.
+    pub metrics_token: Option<String>,
     /// Run the dispatcher in this process.
     pub send: bool,
     /// How messages are sent.
@@ -216,6 +240,7 @@ impl Default for Config {
             fetch_timeout: Duration::from_secs(60),
             spool_dir: std::env::temp_dir(),
             demo: true,
+            metrics_token: None,
             send: true,
             sending: crate::dispatch::SendingConfig::default(),
         }
@@ -295,6 +320,11 @@ impl Config {
                 .unwrap_or(d.fetch_timeout),
             spool_dir: args.spool_dir.clone().or(file.spool_dir).unwrap_or(d.spool_dir),
             demo: args.demo.or(file.demo).unwrap_or(d.demo),
+            metrics_token: args
+                .metrics_token
+                .clone()
+                .or(file.metrics_token)
+                .filter(|t| !t.is_empty()),
             send: args.send.or(file.send).unwrap_or(d.send),
             sending,
         })
