@@ -77,6 +77,9 @@ async fn a_sandbox_campaign_runs_until_every_message_is_read(backend: Backend) {
     let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
     let created = upload(&app, &account, "chat-tonic.csv", &[]).await;
     let id = created["id"].as_str().unwrap();
+    // Progress as server-sent events, read to the end of the stream.
+    let stream = app.get(&format!("/v1/campaigns/{id}/events")).send();
+    let events = tokio::spawn(async move { stream.await.unwrap().text().await.unwrap() });
     let done = app
         .wait_for(id, Duration::from_secs(30), |c| {
             c["status"] == "completed" && c["counts"]["read"] == 4
@@ -84,6 +87,22 @@ async fn a_sandbox_campaign_runs_until_every_message_is_read(backend: Backend) {
         .await;
     let k = &done["counts"];
     assert_eq!((k["accepted"].as_u64(), k["rejected"].as_u64()), (Some(4), Some(7)));
+    let events = tokio::time::timeout(Duration::from_secs(10), events)
+        .await
+        .unwrap()
+        .unwrap();
+    let progress: Vec<Value> = events
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(|d| serde_json::from_str(d.trim()).unwrap())
+        .collect();
+    assert!(progress.len() >= 2, "{events}");
+    assert_eq!(
+        progress.last().unwrap()["status"],
+        "completed",
+        "the stream ends with the campaign: {events}"
+    );
+    assert!(events.contains("event: progress"));
     assert_eq!(
         (k["pending"].as_u64(), k["queued"].as_u64(), k["sending"].as_u64()),
         (Some(0), Some(0), Some(0))

@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/campaigns/{campaign}", get(show))
         .route("/campaigns/{campaign}/messages", get(messages))
         .route("/campaigns/{campaign}/rejections", get(rejections))
+        .route("/campaigns/{campaign}/events", get(events))
         .route("/messages/{message}", get(message))
 }
 
@@ -222,6 +223,60 @@ async fn show(
     let mut view = CampaignView::from(c.clone());
     view.plan(&c, account.settings.rate_per_second, now);
     Ok(Json(view))
+}
+
+/// `GET /v1/campaigns/{id}/events`: server-sent events. A `progress` event with the campaign (as `GET` shows it)
+/// at once and whenever its status or counters change (checked every half second); the stream ends after the
+/// campaign reaches `completed`, `cancelled` or `failed`.
+async fn events(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Path(id): Path<CampaignId>,
+) -> Result<
+    axum::response::sse::Sse<impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>>,
+    ApiError,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    state
+        .store
+        .get_campaign(app.id, id)
+        .await
+        .map_err(not_found("campaign"))?;
+    let stream = futures::stream::unfold((state, None::<String>, false), move |(state, last, done)| async move {
+        if done {
+            return None;
+        }
+        loop {
+            let campaign = match state.store.get_campaign(app.id, id).await {
+                Ok(c) => c,
+                Err(e) => {
+                    let event = Event::default().event("error").data(e.to_string());
+                    return Some((Ok(event), (state, last, true)));
+                }
+            };
+            let finished = matches!(
+                campaign.status,
+                CampaignStatus::Completed | CampaignStatus::Cancelled | CampaignStatus::Failed
+            );
+            let rate = state
+                .store
+                .get_account(app.id, campaign.account_id)
+                .await
+                .map(|a| a.settings.rate_per_second)
+                .unwrap_or(1);
+            let mut view = CampaignView::from(campaign.clone());
+            view.plan(&campaign, rate, state.clock.now());
+            let body = serde_json::to_string(&view).unwrap_or_default();
+            // Timestamps of the view change every poll only through the ETA; compare what moves.
+            let key = format!("{}|{:?}|{:?}", campaign.status, campaign.counts, campaign.pause_reason);
+            if last.as_deref() != Some(key.as_str()) {
+                let event = Event::default().event("progress").data(body);
+                return Some((Ok(event), (state, Some(key), finished)));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 #[derive(Deserialize)]
