@@ -81,6 +81,21 @@ pub struct ConfigArgs {
     #[arg(long, env = "PREGON_DEMO", global = true, value_name = "BOOL")]
     pub demo: Option<bool>,
 
+    /// Inbound replies that opt the sender out, compared without case [default: STOP, BAJA, UNSUBSCRIBE, CANCELAR,
+    /// PARAR, SAIR]; comma-separated.
+    #[arg(
+        long,
+        env = "PREGON_OPTOUT_KEYWORDS",
+        global = true,
+        value_name = "WORDS",
+        value_delimiter = ','
+    )]
+    pub optout_keywords: Option<Vec<String>>,
+
+    /// Days provider webhook bodies are kept for audit [default: 7].
+    #[arg(long, env = "PREGON_WEBHOOK_RETENTION_DAYS", global = true, value_name = "DAYS")]
+    pub webhook_retention_days: Option<u64>,
+
     /// The token a Prometheus scraper sends to read `/metrics` (as `Authorization: Bearer …`); unset, `/metrics` is off.
     #[arg(
         long,
@@ -113,6 +128,12 @@ pub struct ConfigArgs {
     #[arg(long, env = "PREGON_SENDER_DEAD_SECS", global = true, value_name = "SECS")]
     pub sender_dead_secs: Option<u64>,
 
+    /// How much wider than the account's rate send slots are spaced, as a ratio: 0.01 sends at most 99 % of the rate,
+    /// and keeps the rate at the provider in every one-second window as long as requests are not delayed on their way
+    /// by more than half of that (5 ms) more than the others [default: 0.01].
+    #[arg(long, env = "PREGON_SEND_RATE_MARGIN", global = true, value_name = "RATIO")]
+    pub send_rate_margin: Option<f64>,
+
     /// Meta Graph API version [default: v23.0].
     #[arg(long, env = "PREGON_META_API_VERSION", global = true, value_name = "VERSION")]
     pub meta_api_version: Option<String>,
@@ -142,12 +163,15 @@ struct FileConfig {
     fetch_timeout_secs: Option<u64>,
     spool_dir: Option<PathBuf>,
     demo: Option<bool>,
+    optout_keywords: Option<Vec<String>>,
+    webhook_retention_days: Option<u64>,
     metrics_token: Option<String>,
     send: Option<bool>,
     send_max_attempts: Option<u32>,
     pause_failure_ratio: Option<f64>,
     unknown_outcome_secs: Option<u64>,
     sender_dead_secs: Option<u64>,
+    send_rate_margin: Option<f64>,
     meta_api_version: Option<String>,
     sandbox_latency_ms: Option<u64>,
     sandbox_failure_ratio: Option<f64>,
@@ -185,6 +209,11 @@ fn sending(args: &ConfigArgs, file: &FileConfig, d: crate::dispatch::SendingConf
             .or(file.sender_dead_secs)
             .map(|s| Duration::from_secs(s.max(1)))
             .unwrap_or(d.sender_dead_after),
+        rate_margin: args
+            .send_rate_margin
+            .or(file.send_rate_margin)
+            .map(|m| m.clamp(0.001, 0.5))
+            .unwrap_or(d.rate_margin),
         providers,
         ..d
     }
@@ -217,6 +246,10 @@ pub struct Config {
     pub spool_dir: PathBuf,
     /// Create the demo app on an empty embedded database.
     pub demo: bool,
+    /// Inbound replies that opt the sender out.
+    pub optout_keywords: Vec<String>,
+    /// How long webhook bodies are kept.
+    pub webhook_retention: Duration,
     /// The token that opens `/metrics`, if any.
     pub metrics_token: Option<String>,
     /// Run the dispatcher in this process.
@@ -240,6 +273,10 @@ impl Default for Config {
             fetch_timeout: Duration::from_secs(60),
             spool_dir: std::env::temp_dir(),
             demo: true,
+            optout_keywords: ["STOP", "BAJA", "UNSUBSCRIBE", "CANCELAR", "PARAR", "SAIR"]
+                .map(String::from)
+                .to_vec(),
+            webhook_retention: Duration::from_secs(7 * 86_400),
             metrics_token: None,
             send: true,
             sending: crate::dispatch::SendingConfig::default(),
@@ -320,6 +357,16 @@ impl Config {
                 .unwrap_or(d.fetch_timeout),
             spool_dir: args.spool_dir.clone().or(file.spool_dir).unwrap_or(d.spool_dir),
             demo: args.demo.or(file.demo).unwrap_or(d.demo),
+            optout_keywords: args
+                .optout_keywords
+                .clone()
+                .or(file.optout_keywords)
+                .unwrap_or(d.optout_keywords),
+            webhook_retention: args
+                .webhook_retention_days
+                .or(file.webhook_retention_days)
+                .map(|days| Duration::from_secs(days * 86_400))
+                .unwrap_or(d.webhook_retention),
             metrics_token: args
                 .metrics_token
                 .clone()

@@ -282,7 +282,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Change when and how a campaign sends (PATCH): only the fields given. A new start time needs a `scheduled`
     /// (or paused, not yet started) campaign; a new window lets held-back messages be looked at again.
-    async fn update_campaign_plan(&self, app: AppId, id: CampaignId, plan: &CampaignPlan) -> Result<Campaign, StoreError>;
+    async fn update_campaign_plan(
+        &self,
+        app: AppId,
+        id: CampaignId,
+        plan: &CampaignPlan,
+    ) -> Result<Campaign, StoreError>;
     /// Put a campaign's retry-worthy failed messages (transient, or like Meta 131049) back in the queue; a completed
     /// campaign runs again. Returns how many.
     async fn retry_failed(&self, app: AppId, id: CampaignId) -> Result<u64, StoreError>;

@@ -190,6 +190,23 @@ pub trait SendQueue: Send + Sync {
     /// Apply provider status events of `account` (matched by Pregon's id, else the provider's), forward only,
     /// with counters; returns how many moved a message.
     async fn apply_events(&self, account: AccountId, events: &[StatusEvent]) -> Result<u64, StoreError>;
+    /// Keep a webhook body as received, with what became of it (`applied 3, ignored 1`, `refused: bad signature`).
+    async fn record_webhook(
+        &self,
+        account: AccountId,
+        provider: &str,
+        body: &str,
+        outcome: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Delete kept webhook bodies received before `before`; returns how many.
+    async fn purge_webhooks(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// The message a user replied to, by the provider's id of it (the context of a reply or button tap).
+    async fn message_by_provider_id(
+        &self,
+        account: AccountId,
+        provider_message_id: &str,
+    ) -> Result<Option<Message>, StoreError>;
     /// Campaign messages by provider and status, summed from the campaign counters (for `/metrics`).
     async fn totals_by_provider(&self) -> Result<Vec<(String, String, u64)>, StoreError>;
     /// Pause a running campaign from the worker side, with the reason; false if it was not running.
@@ -762,6 +779,51 @@ macro_rules! send_queue {
                     self.complete_if_done(c.into(), now).await?;
                 }
                 Ok(applied)
+            }
+
+            async fn record_webhook(
+                &self,
+                account: AccountId,
+                provider: &str,
+                body: &str,
+                outcome: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO webhook_events (account_id, provider, received_at, outcome, body) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(account.0)
+                .bind(provider)
+                .bind(now)
+                .bind(outcome)
+                .bind(body)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn purge_webhooks(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+                let r = sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected())
+            }
+
+            async fn message_by_provider_id(
+                &self,
+                account: AccountId,
+                provider_message_id: &str,
+            ) -> Result<Option<Message>, StoreError> {
+                let sql = format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE account_id = $1 AND provider_message_id = $2"
+                );
+                let row: Option<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(account.0)
+                    .bind(provider_message_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
             }
 
             async fn totals_by_provider(&self) -> Result<Vec<(String, String, u64)>, StoreError> {

@@ -58,6 +58,10 @@ pub struct SendingConfig {
     pub pause_failure_window: usize,
     /// A sender whose heartbeat is older than this is dead.
     pub sender_dead_after: Duration,
+    /// How much wider than the rate send slots are spaced (0.01: 1 %). A request starts at most half of it (in
+    /// seconds: 5 ms for 1 %) after its slot, or gets another slot; the other half absorbs the network's jitter, so
+    /// that the provider never sees more than the rate in a one-second window.
+    pub rate_margin: f64,
     /// How long a dead sender's in-flight message waits for a provider status before it is `failed` as unknown.
     pub unknown_outcome_after: Duration,
     /// Adapter settings (Meta API version, time-out, sandbox behaviour).
@@ -73,6 +77,7 @@ impl Default for SendingConfig {
             pause_failure_ratio: 0.2,
             pause_failure_window: 200,
             sender_dead_after: Duration::from_secs(30),
+            rate_margin: 0.01,
             unknown_outcome_after: Duration::from_secs(600),
             providers: pregon_providers::ProviderConfig::default(),
         }
@@ -126,6 +131,10 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let applier = tokio::spawn(apply_events(state.clone(), events_rx));
     let mut senders: HashMap<AccountId, tokio::task::JoinHandle<()>> = HashMap::new();
     let mut last_beat = std::time::Instant::now();
+    // A third of the time after which other processes count this one as dead, so that a late beat or two never
+    // makes a live sender look dead; at most every 5 s.
+    let beat_every =
+        (state.config.sending.sender_dead_after / 3).clamp(Duration::from_millis(100), Duration::from_secs(5));
     let (stop_senders, senders_stopped) = watch::channel(false);
     loop {
         if *shutdown.borrow() {
@@ -162,7 +171,7 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
             }
         }
         campaigns_tx.send_replace(by_account);
-        if last_beat.elapsed() >= Duration::from_secs(5) {
+        if last_beat.elapsed() >= beat_every {
             last_beat = std::time::Instant::now();
             recover(&state, &owner).await;
         }
@@ -210,6 +219,10 @@ async fn recover(state: &AppState, owner: &str) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "recovery failed"),
     }
+    let keep = chrono::Duration::from_std(state.config.webhook_retention).unwrap_or(chrono::Duration::days(7));
+    if let Err(e) = q.purge_webhooks(now - keep).await {
+        tracing::warn!(error = %e, "cannot purge old webhook bodies");
+    }
 }
 
 /// Apply the status events the sandbox reports, in batches per account.
@@ -221,8 +234,14 @@ async fn apply_events(state: AppState, mut events: mpsc::UnboundedReceiver<(Acco
             by_account.entry(account).or_default().push(event);
         }
         for (account, events) in by_account {
-            if let Err(e) = state.store.send_queue().apply_events(account, &events).await {
-                tracing::warn!(error = %e, "cannot apply status events");
+            for attempt in 0..5u32 {
+                match state.store.send_queue().apply_events(account, &events).await {
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, attempt, "cannot apply status events; retrying");
+                        tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                    }
+                }
             }
         }
     }

@@ -12,6 +12,7 @@ pub mod optouts;
 pub mod samples;
 pub mod templates;
 pub mod uploads;
+pub mod webhooks;
 
 use crate::auth;
 use crate::state::AppState;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/v1", native)
         .nest("/api/v1", chat_tonic)
         .merge(health::routes())
+        .merge(webhooks::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED) })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
