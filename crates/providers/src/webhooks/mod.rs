@@ -2,7 +2,7 @@
 //! user messages it holds, plus Meta's signature check and subscription handshake. Nothing here touches the
 //! database or the network; the server routes `POST /webhooks/{provider}/{account}` here and applies what comes back.
 //!
-//! One module per body format: [`meta`](self) reads Meta's Cloud API envelope (also 360dialog's, which forwards it,
+//! One private module per body format: `meta` reads Meta's Cloud API envelope (also 360dialog's, which forwards it,
 //! and Gupshup's v3, which copies it), then Gupshup v2, Infobip and Clickatell each have their own.
 //!
 //! How a body is read, for every provider:
