@@ -134,6 +134,11 @@ pub struct ConfigArgs {
     #[arg(long, env = "PREGON_SEND_RATE_MARGIN", global = true, value_name = "RATIO")]
     pub send_rate_margin: Option<f64>,
 
+    /// Attempts of an outbound callback before it is given up (retried with backoff from 10 s, doubling, up to 1 h)
+    /// [default: 12].
+    #[arg(long, env = "PREGON_CALLBACK_MAX_ATTEMPTS", global = true, value_name = "N")]
+    pub callback_max_attempts: Option<u32>,
+
     /// Meta Graph API version [default: v23.0].
     #[arg(long, env = "PREGON_META_API_VERSION", global = true, value_name = "VERSION")]
     pub meta_api_version: Option<String>,
@@ -172,6 +177,7 @@ struct FileConfig {
     unknown_outcome_secs: Option<u64>,
     sender_dead_secs: Option<u64>,
     send_rate_margin: Option<f64>,
+    callback_max_attempts: Option<u32>,
     meta_api_version: Option<String>,
     sandbox_latency_ms: Option<u64>,
     sandbox_failure_ratio: Option<f64>,
@@ -256,6 +262,8 @@ pub struct Config {
     pub send: bool,
     /// How messages are sent.
     pub sending: crate::dispatch::SendingConfig,
+    /// How outbound callbacks are delivered.
+    pub callbacks: crate::callbacks::CallbackConfig,
 }
 
 impl Default for Config {
@@ -280,6 +288,7 @@ impl Default for Config {
             metrics_token: None,
             send: true,
             sending: crate::dispatch::SendingConfig::default(),
+            callbacks: crate::callbacks::CallbackConfig::default(),
         }
     }
 }
@@ -374,6 +383,14 @@ impl Config {
                 .filter(|t| !t.is_empty()),
             send: args.send.or(file.send).unwrap_or(d.send),
             sending,
+            callbacks: crate::callbacks::CallbackConfig {
+                max_attempts: args
+                    .callback_max_attempts
+                    .or(file.callback_max_attempts)
+                    .unwrap_or(d.callbacks.max_attempts)
+                    .max(1),
+                ..d.callbacks
+            },
         })
     }
 }

@@ -108,6 +108,36 @@ impl Fetcher {
             .unwrap_or(Err(FetchError::Timeout))
     }
 
+    /// Check that `url` may be reached under this policy (http or https, not a forbidden address unless allowed).
+    pub fn check(&self, url: &str) -> Result<Url, FetchError> {
+        let url = Url::parse(url).map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
+        self.check_url(&url)?;
+        Ok(url)
+    }
+
+    /// POST `body` as JSON to `url` under the same policy (the address checks; redirects are not followed) with
+    /// `headers`, within `timeout`; returns the answer's status.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: String,
+        timeout: Duration,
+    ) -> Result<u16, FetchError> {
+        let url = self.check(url)?;
+        let mut request = self
+            .client
+            .post(url)
+            .timeout(timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.map_err(request_error)?;
+        Ok(response.status().as_u16())
+    }
+
     fn build(policy: FetchPolicy, resolver: Arc<dyn Resolve>) -> Result<Self, FetchError> {
         crate::install_crypto_provider();
         let client = reqwest::Client::builder()

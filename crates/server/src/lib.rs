@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod callbacks;
 pub mod cli;
 pub mod config;
 pub mod dispatch;
@@ -21,7 +22,9 @@ pub fn spawn_workers(
     tokio::spawn(async move {
         let ingest = tokio::spawn(ingestion::run_worker(state.clone(), shutdown.clone()));
         if state.config.send {
+            let callbacks = tokio::spawn(callbacks::run(state.clone(), shutdown.clone()));
             let _ = dispatch::run(state, shutdown).await;
+            let _ = callbacks.await;
         }
         let _ = ingest.await;
     })

@@ -43,6 +43,8 @@ macro_rules! conformance_suite {
             reservations_never_overlap_and_respect_the_daily_cap,
             a_dead_senders_messages_are_recovered_never_resent,
             status_events_only_move_messages_forward,
+            callbacks_are_enqueued_for_apps_with_a_url_and_claimed_once,
+            callbacks_are_retried_at_their_time_and_given_up,
         );
     };
     (@cases $backend:expr; $($case:ident),+ $(,)?) => {
@@ -1495,10 +1497,27 @@ pub async fn status_events_only_move_messages_forward(store: DynStore, _url: &st
         event(None, Some(ids[1]), MessageStatus::Delivered),
         event(Some("wamid.unknown"), None, MessageStatus::Read),
     ];
-    assert_eq!(q.apply_events(acc, &events).await.unwrap(), 2);
+    let changes = q.apply_events(acc, &events).await.unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(
+        (
+            changes[0].message_id,
+            changes[0].status,
+            changes[0].campaign_id,
+            changes[0].app_id
+        ),
+        (ids[0], MessageStatus::Read, Some(c), a)
+    );
+    assert_eq!(changes[0].provider_message_id.as_deref(), Some("wamid.0"));
+    assert_eq!(changes[0].flag, claimed[0].flag);
+    assert_eq!(changes[0].phone, claimed[0].phone);
+    assert_eq!(
+        (changes[1].message_id, changes[1].status),
+        (ids[1], MessageStatus::Delivered)
+    );
     // Another account's event for the same provider id changes nothing.
     let other = account_named(&store, a, "other").await;
-    assert_eq!(q.apply_events(other, &events).await.unwrap(), 0);
+    assert!(q.apply_events(other, &events).await.unwrap().is_empty());
     let m0 = store.get_message(a, ids[0]).await.unwrap();
     assert_eq!(m0.status, MessageStatus::Read);
     assert!(m0.delivered_at.is_some() && m0.read_at.is_some());
@@ -1512,4 +1531,187 @@ async fn account_named(store: &DynStore, app: AppId, name: &str) -> AccountId {
         .await
         .unwrap()
         .id
+}
+
+// ---- callbacks ----
+
+/// A campaign of 4 sent by `w1`, the app's callback set after the first two: returns the messages in id order.
+async fn callbacks_setup(store: &DynStore) -> (AppId, AccountId, CampaignId, Vec<pregon_core::message::Message>) {
+    let (a, acc, c, _) = running_campaign(store, 4).await;
+    let q = store.send_queue();
+    let now = chrono::Utc::now();
+    let claimed = q.claim(acc, Some(c), "w1", 10, now).await.unwrap();
+    let ids: Vec<MessageId> = claimed.iter().map(|m| m.id).collect();
+    q.mark_sending("w1", &ids, now).await.unwrap();
+    let sent = |i: usize| SendResult::Sent {
+        id: ids[i],
+        provider_message_id: format!("wamid.{i}"),
+    };
+    q.record("w1", &[sent(0), sent(1)], now).await.unwrap();
+    assert!(
+        q.claim_callbacks(10, now, now + chrono::Duration::seconds(1))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no callback URL: nothing enqueued"
+    );
+    assert!(store.callback(a).await.unwrap().is_none());
+    store
+        .set_callback(a, "https://example.com/hook", "s3cret")
+        .await
+        .unwrap();
+    q.record(
+        "w1",
+        &[
+            sent(2),
+            SendResult::Failed {
+                id: ids[3],
+                code: "131026".into(),
+                message: "Message undeliverable".into(),
+                kind: FailureKind::Permanent,
+            },
+        ],
+        now,
+    )
+    .await
+    .unwrap();
+    (a, acc, c, claimed)
+}
+
+pub async fn callbacks_are_enqueued_for_apps_with_a_url_and_claimed_once(store: DynStore, _url: &str) {
+    let (a, acc, c, claimed) = callbacks_setup(&store).await;
+    let q = store.send_queue();
+    let changes = q
+        .apply_events(
+            acc,
+            &[StatusEvent {
+                provider_message_id: Some("wamid.0".into()),
+                message_id: None,
+                status: MessageStatus::Delivered,
+                at: chrono::Utc::now(),
+                error: None,
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        q.enqueue_callbacks(a, &[json!({"type": "reply"})], chrono::Utc::now())
+            .await
+            .unwrap(),
+        1
+    );
+    let b = app(&store, "beta").await;
+    assert_eq!(
+        q.enqueue_callbacks(b, &[json!({"type": "reply"})], chrono::Utc::now())
+            .await
+            .unwrap(),
+        0,
+        "an app without a URL gets nothing"
+    );
+    // The reply context: the last message sent to a number.
+    let last = q.last_sent_to(acc, &claimed[0].phone).await.unwrap().unwrap();
+    assert_eq!(last.id, claimed[0].id);
+    assert!(q.last_sent_to(acc, "+10000000000").await.unwrap().is_none());
+
+    let now = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let lease = now + chrono::Duration::seconds(60);
+    let (s1, s2) = (store.clone(), store.clone());
+    let (one, two) = tokio::join!(
+        async move { s1.send_queue().claim_callbacks(3, lease, now).await.unwrap() },
+        async move { s2.send_queue().claim_callbacks(3, lease, now).await.unwrap() },
+    );
+    let all: Vec<_> = one.iter().chain(&two).collect();
+    assert_eq!(all.len(), 4, "{} + {}", one.len(), two.len());
+    let mut ids: Vec<_> = all.iter().map(|e| e.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "no event claimed twice");
+    assert!(all.iter().all(|e| e.attempts == 1 && e.app_id == a));
+    assert!(
+        all.iter()
+            .all(|e| e.target == Some(("https://example.com/hook".into(), "s3cret".into())))
+    );
+    let bodies: Vec<serde_json::Value> = all.iter().map(|e| serde_json::from_str(&e.body).unwrap()).collect();
+    let status_of = |m: MessageId, status: &str| {
+        bodies
+            .iter()
+            .find(|b| b["message"] == json!(m) && b["status"] == status)
+            .unwrap_or_else(|| panic!("no {status} event for {m} in {bodies:?}"))
+            .clone()
+    };
+    let sent = status_of(claimed[2].id, "sent");
+    assert_eq!(sent["type"], "status");
+    assert_eq!(sent["campaign"], json!(c));
+    assert_eq!(sent["phone"], claimed[2].phone.as_str());
+    assert_eq!(sent["flag"], json!(claimed[2].flag));
+    assert_eq!(sent["provider_message_id"], "wamid.2");
+    assert!(sent["error"].is_null() && sent["at"].is_string());
+    let failed = status_of(claimed[3].id, "failed");
+    assert_eq!(
+        failed["error"],
+        json!({"code": "131026", "message": "Message undeliverable"})
+    );
+    let delivered = status_of(claimed[0].id, "delivered");
+    assert_eq!(delivered["provider_message_id"], "wamid.0");
+    assert!(bodies.iter().any(|b| b["type"] == "reply"));
+    // Leased: nobody else takes them while they are being delivered.
+    assert!(q.claim_callbacks(10, lease, now).await.unwrap().is_empty());
+}
+
+pub async fn callbacks_are_retried_at_their_time_and_given_up(store: DynStore, _url: &str) {
+    let (a, _, _, _) = callbacks_setup(&store).await;
+    let q = store.send_queue();
+    let t0 = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let at = |s: i64| t0 + chrono::Duration::seconds(s);
+    let mut claimed = q.claim_callbacks(10, at(60), t0).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let (first, second) = (claimed.remove(0), claimed.remove(0));
+    q.finish_callback(
+        first.id,
+        &crate::CallbackOutcome::Retry {
+            at: at(10),
+            error: "HTTP 500".into(),
+        },
+        t0,
+    )
+    .await
+    .unwrap();
+    q.finish_callback(second.id, &crate::CallbackOutcome::Delivered, t0)
+        .await
+        .unwrap();
+    assert!(
+        q.claim_callbacks(10, at(70), at(5)).await.unwrap().is_empty(),
+        "not yet"
+    );
+    let again = q.claim_callbacks(10, at(70), at(11)).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].id, again[0].attempts, &again[0].body),
+        (first.id, 2, &first.body)
+    );
+    // Crashed mid-delivery: the lease runs out and it comes back.
+    let back = q.claim_callbacks(10, at(200), at(71)).await.unwrap();
+    assert_eq!((back.len(), back[0].attempts), (1, 3));
+    q.finish_callback(
+        first.id,
+        &crate::CallbackOutcome::GaveUp {
+            error: "HTTP 500".into(),
+        },
+        at(71),
+    )
+    .await
+    .unwrap();
+    assert!(
+        q.claim_callbacks(10, at(10_000), at(9_000)).await.unwrap().is_empty(),
+        "given up"
+    );
+    // Delivered and given-up rows are purged after the retention; pending ones never.
+    q.enqueue_callbacks(a, &[json!({"type": "reply"})], t0).await.unwrap();
+    assert_eq!(q.purge_callbacks(at(1)).await.unwrap(), 2);
+    // Removing the callback gives up what is pending.
+    store.delete_callback(a).await.unwrap();
+    assert!(store.callback(a).await.unwrap().is_none());
+    assert!(q.claim_callbacks(10, at(10_000), at(9_000)).await.unwrap().is_empty());
+    assert!(matches!(store.delete_callback(a).await, Err(StoreError::NotFound)));
 }

@@ -48,7 +48,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-pub use send_queue::{FailureKind, Recovery, Reservation, RunningCampaign, SendQueue, SendResult};
+pub use send_queue::{
+    CallbackOutcome, ClaimedCallback, FailureKind, Recovery, Reservation, RunningCampaign, SendQueue, SendResult,
+    StatusChange,
+};
 
 /// What a PATCH changes on a campaign: `None` leaves a field alone, `Some(None)` clears it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -298,6 +301,13 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         message: &NewMessage,
     ) -> Result<Message, StoreError>;
+
+    /// Set the app's callback URL and signing secret (replacing any).
+    async fn set_callback(&self, app: AppId, url: &str, secret: &str) -> Result<(), StoreError>;
+    /// The app's callback URL and secret, if it has one.
+    async fn callback(&self, app: AppId) -> Result<Option<(String, String)>, StoreError>;
+    /// Remove the app's callback; `NotFound` if it had none. Events not yet delivered are given up.
+    async fn delete_callback(&self, app: AppId) -> Result<(), StoreError>;
 
     /// Move a message to `to` if the lifecycle allows it, with the campaign's counters in the same transaction.
     async fn set_message_status(

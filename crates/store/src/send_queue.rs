@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use pregon_core::campaign::{Account, Campaign};
 use pregon_core::message::{Message, StatusEvent};
-use pregon_core::{AccountId, AppId, CampaignId, MessageId};
+use pregon_core::{AccountId, AppId, CampaignId, MessageId, MessageStatus};
 use std::time::Duration;
 
 use crate::StoreError;
@@ -121,6 +121,80 @@ pub struct Recovery {
 /// The owner recorded on messages whose sender died mid-request, until a webhook or the grace period settles them.
 pub const ORPHAN: &str = "orphan";
 
+/// A status change the store applied to a message: what a status callback reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The message.
+    pub message_id: MessageId,
+    /// Its campaign, if any.
+    pub campaign_id: Option<CampaignId>,
+    /// Its app.
+    pub app_id: AppId,
+    /// The recipient, E.164.
+    pub phone: String,
+    /// The new status.
+    pub status: MessageStatus,
+    /// The message's `flag` (Chat-Tonic), if any.
+    pub flag: Option<String>,
+    /// The provider's id of the message, if known.
+    pub provider_message_id: Option<String>,
+    /// For `failed`: the code and text.
+    pub error: Option<(String, String)>,
+    /// When it happened (the provider's time for webhook events).
+    pub at: DateTime<Utc>,
+}
+
+impl StatusChange {
+    /// The callback body for this change (`"type": "status"`).
+    pub fn event(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": "status",
+            "message": self.message_id,
+            "campaign": self.campaign_id,
+            "phone": self.phone,
+            "status": self.status.as_str(),
+            "at": self.at,
+            "provider_message_id": self.provider_message_id,
+            "error": self.error.as_ref().map(|(code, message)| serde_json::json!({"code": code, "message": message})),
+            "flag": self.flag,
+        })
+    }
+}
+
+/// An outbox event claimed for delivery, with where it goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimedCallback {
+    /// The event's id (`X-Pregon-Event-Id`).
+    pub id: uuid::Uuid,
+    /// Its app.
+    pub app_id: AppId,
+    /// The JSON body, exactly as signed and sent.
+    pub body: String,
+    /// Attempts including this one.
+    pub attempts: u32,
+    /// The app's callback URL and secret now; `None` if the app removed its callback since.
+    pub target: Option<(String, String)>,
+}
+
+/// What became of one delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallbackOutcome {
+    /// The receiver answered 2xx.
+    Delivered,
+    /// It failed; try again at the given time.
+    Retry {
+        /// When.
+        at: DateTime<Utc>,
+        /// What went wrong.
+        error: String,
+    },
+    /// It failed for the last time; the row is kept with the error.
+    GaveUp {
+        /// What went wrong.
+        error: String,
+    },
+}
+
 /// What the dispatcher needs from the database. Implemented by both backends.
 #[async_trait::async_trait]
 pub trait SendQueue: Send + Sync {
@@ -166,7 +240,8 @@ pub trait SendQueue: Send + Sync {
         ids: &[MessageId],
         now: DateTime<Utc>,
     ) -> Result<Vec<MessageId>, StoreError>;
-    /// Record send outcomes; returns the campaigns this completed.
+    /// Record send outcomes (and enqueue the `sent`/`failed` callbacks of apps that have one, in the same
+    /// transaction); returns the campaigns this completed.
     async fn record(
         &self,
         owner: &str,
@@ -188,8 +263,35 @@ pub trait SendQueue: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Recovery, StoreError>;
     /// Apply provider status events of `account` (matched by Pregon's id, else the provider's), forward only,
-    /// with counters; returns how many moved a message.
-    async fn apply_events(&self, account: AccountId, events: &[StatusEvent]) -> Result<u64, StoreError>;
+    /// with counters, and enqueue their callbacks (if the app has one) in the same transaction; returns the
+    /// changes applied.
+    async fn apply_events(&self, account: AccountId, events: &[StatusEvent]) -> Result<Vec<StatusChange>, StoreError>;
+    /// The last message `account` sent to `phone` (a reply without context is taken to answer it).
+    async fn last_sent_to(&self, account: AccountId, phone: &str) -> Result<Option<Message>, StoreError>;
+    /// Put events in the app's callback outbox, if it has a callback URL; returns how many were stored.
+    async fn enqueue_callbacks(
+        &self,
+        app: AppId,
+        events: &[serde_json::Value],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// Claim up to `limit` due outbox events (attempts + 1), leasing them until `lease_until`: no other claim takes
+    /// them before then. On PostgreSQL with `FOR UPDATE SKIP LOCKED`.
+    async fn claim_callbacks(
+        &self,
+        limit: u32,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ClaimedCallback>, StoreError>;
+    /// Record what became of a delivery attempt.
+    async fn finish_callback(
+        &self,
+        id: uuid::Uuid,
+        outcome: &CallbackOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Delete outbox events delivered or given up that were created before `before`; returns how many.
+    async fn purge_callbacks(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Keep a webhook body as received, with what became of it (`applied 3, ignored 1`, `refused: bad signature`).
     async fn record_webhook(
         &self,
@@ -247,6 +349,49 @@ macro_rules! send_queue {
                 let sql = format!("UPDATE campaigns SET {} WHERE id = $1", sets.join(", "));
                 sqlx::query(AssertSqlSafe(sql)).bind(campaign).execute(&mut *conn).await?;
                 Ok(())
+            }
+
+            /// Store outbox rows `(id, app, body)` on `conn`, due at once.
+            async fn insert_callbacks(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                rows: &[(uuid::Uuid, uuid::Uuid, String)],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), StoreError> {
+                for chunk in rows.chunks(INSERT_CHUNK) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO callbacks (id, app_id, event, attempts, next_at, created_at) ",
+                    );
+                    q.push_values(chunk, |mut b, (id, app, body)| {
+                        b.push_bind(*id).push_bind(*app).push_bind(body.as_str()).push_bind(0i64).push_bind(now).push_bind(now);
+                    });
+                    q.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            /// Enqueue the callbacks of `changes` whose app has a callback URL, on `conn` (inside the transaction
+            /// that applied them).
+            async fn enqueue_changes(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                changes: &[$crate::send_queue::StatusChange],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), StoreError> {
+                if changes.is_empty() {
+                    return Ok(());
+                }
+                // Apps are tenants: few rows, read once per batch.
+                let apps: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM apps WHERE callback_url IS NOT NULL")
+                    .fetch_all(&mut *conn)
+                    .await?;
+                if apps.is_empty() {
+                    return Ok(());
+                }
+                let rows: Vec<(uuid::Uuid, uuid::Uuid, String)> = changes
+                    .iter()
+                    .filter(|c| apps.contains(&c.app_id.0))
+                    .map(|c| (uuid::Uuid::now_v7(), c.app_id.0, c.event().to_string()))
+                    .collect();
+                Self::insert_callbacks(conn, &rows, now).await
             }
 
             /// Claim messages in `status` matching `scope` (`campaign_id = $1` or single messages of account `$1`).
@@ -512,15 +657,18 @@ macro_rules! send_queue {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<CampaignId>, StoreError> {
                 use $crate::SendResult;
+                type Returned = Option<(Option<uuid::Uuid>, uuid::Uuid, String, Option<String>)>;
                 let mut deltas: std::collections::HashMap<uuid::Uuid, [i64; 3]> = Default::default();
+                let mut changes = Vec::new();
                 let mut tx = self.pool.begin().await?;
                 for result in results {
-                    let (column, row): (usize, Option<Option<uuid::Uuid>>) = match result {
+                    let (column, row): (usize, Returned) = match result {
                         SendResult::Sent { id, provider_message_id } => {
-                            let row = sqlx::query_scalar(
+                            let row: Returned = sqlx::query_as(
                                 "UPDATE messages SET status = 'sent', provider_message_id = $3, sent_at = $4, \
                                  updated_at = $4, owner = NULL, error_code = NULL, error_message = NULL \
-                                 WHERE id = $1 AND owner = $2 AND status = 'sending' RETURNING campaign_id",
+                                 WHERE id = $1 AND owner = $2 AND status = 'sending' \
+                                 RETURNING campaign_id, app_id, phone, flag",
                             )
                             .bind(id.0)
                             .bind(owner)
@@ -542,10 +690,11 @@ macro_rules! send_queue {
                             (0, row)
                         }
                         SendResult::Retry { id, not_before, code, message } => {
-                            let row = sqlx::query_scalar(
+                            let row: Returned = sqlx::query_as(
                                 "UPDATE messages SET status = 'queued', owner = NULL, not_before = $3, \
                                  error_code = $4, error_message = $5, updated_at = $6 \
-                                 WHERE id = $1 AND owner = $2 AND status = 'sending' RETURNING campaign_id",
+                                 WHERE id = $1 AND owner = $2 AND status = 'sending' \
+                                 RETURNING campaign_id, app_id, phone, flag",
                             )
                             .bind(id.0)
                             .bind(owner)
@@ -558,10 +707,11 @@ macro_rules! send_queue {
                             (1, row)
                         }
                         SendResult::Failed { id, code, message, kind } => {
-                            let row = sqlx::query_scalar(
+                            let row: Returned = sqlx::query_as(
                                 "UPDATE messages SET status = 'failed', owner = NULL, error_code = $3, \
                                  error_message = $4, failure_kind = $5, failed_at = $6, updated_at = $6 \
-                                 WHERE id = $1 AND owner = $2 AND status = 'sending' RETURNING campaign_id",
+                                 WHERE id = $1 AND owner = $2 AND status = 'sending' \
+                                 RETURNING campaign_id, app_id, phone, flag",
                             )
                             .bind(id.0)
                             .bind(owner)
@@ -574,10 +724,32 @@ macro_rules! send_queue {
                             (2, row)
                         }
                     };
-                    if let Some(Some(campaign)) = row {
+                    let Some((campaign, app, phone, flag)) = row else { continue };
+                    if let Some(campaign) = campaign {
                         deltas.entry(campaign).or_default()[column] += 1;
                     }
+                    let (status, provider_message_id, error) = match result {
+                        SendResult::Sent { provider_message_id, .. } => {
+                            (MessageStatus::Sent, Some(provider_message_id.clone()), None)
+                        }
+                        SendResult::Failed { code, message, .. } => {
+                            (MessageStatus::Failed, None, Some((code.clone(), message.clone())))
+                        }
+                        SendResult::Retry { .. } => continue,
+                    };
+                    changes.push($crate::send_queue::StatusChange {
+                        message_id: result.id(),
+                        campaign_id: campaign.map(Into::into),
+                        app_id: app.into(),
+                        phone,
+                        status,
+                        flag,
+                        provider_message_id,
+                        error,
+                        at: now,
+                    });
                 }
+                Self::enqueue_changes(&mut *tx, &changes, now).await?;
                 for (campaign, [sent, retried, failed]) in &deltas {
                     Self::move_counters(
                         &mut *tx,
@@ -710,8 +882,9 @@ macro_rules! send_queue {
                 &self,
                 account: AccountId,
                 events: &[pregon_core::message::StatusEvent],
-            ) -> Result<u64, StoreError> {
-                let mut applied = 0;
+            ) -> Result<Vec<$crate::send_queue::StatusChange>, StoreError> {
+                type Found = (uuid::Uuid, Option<uuid::Uuid>, String, uuid::Uuid, String, Option<String>, Option<String>);
+                let mut changes = Vec::new();
                 let mut touched = std::collections::HashSet::new();
                 let mut tx = self.pool.begin().await?;
                 // Write before reading: on SQLite a transaction that reads first cannot take the write lock later
@@ -719,25 +892,28 @@ macro_rules! send_queue {
                 sqlx::query("UPDATE senders SET heartbeat_at = heartbeat_at WHERE id = ''")
                     .execute(&mut *tx)
                     .await?;
+                const FOUND: &str = "SELECT id, campaign_id, status, app_id, phone, flag, provider_message_id FROM messages";
                 for event in events {
-                    let found: Option<(uuid::Uuid, Option<uuid::Uuid>, String)> = match (event.message_id, &event.provider_message_id) {
-                        (Some(id), _) => sqlx::query_as(
-                            "SELECT id, campaign_id, status FROM messages WHERE id = $1 AND account_id = $2",
-                        )
-                        .bind(id.0)
-                        .bind(account.0)
-                        .fetch_optional(&mut *tx)
-                        .await?,
-                        (None, Some(pid)) => sqlx::query_as(
-                            "SELECT id, campaign_id, status FROM messages WHERE account_id = $1 AND provider_message_id = $2",
-                        )
+                    // Pregon's id first (it survives a lost send answer); else, or when it names no message of
+                    // this account, the provider's.
+                    let mut found: Option<Found> = None;
+                    if let Some(id) = event.message_id {
+                        found = sqlx::query_as(AssertSqlSafe(format!("{FOUND} WHERE id = $1 AND account_id = $2")))
+                            .bind(id.0)
+                            .bind(account.0)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    }
+                    if let (None, Some(pid)) = (&found, &event.provider_message_id) {
+                        found = sqlx::query_as(AssertSqlSafe(format!(
+                            "{FOUND} WHERE account_id = $1 AND provider_message_id = $2"
+                        )))
                         .bind(account.0)
                         .bind(pid)
                         .fetch_optional(&mut *tx)
-                        .await?,
-                        (None, None) => None,
-                    };
-                    let Some((id, campaign, status)) = found else { continue };
+                        .await?;
+                    }
+                    let Some((id, campaign, status, app, phone, flag, stored_pid)) = found else { continue };
                     let Ok(current) = status.parse::<MessageStatus>() else { continue };
                     let Some(next) = current.advance(event.status) else { continue };
                     let stamp = match next {
@@ -765,20 +941,151 @@ macro_rules! send_queue {
                     if r.rows_affected() == 0 {
                         continue;
                     }
-                    applied += 1;
                     if let Some(c) = campaign {
                         let from = format!("n_{}", current.as_str());
                         let to = format!("n_{}", next.as_str());
                         Self::move_counters(&mut *tx, c, &[(from.as_str(), -1), (to.as_str(), 1)]).await?;
                         touched.insert(c);
                     }
+                    changes.push($crate::send_queue::StatusChange {
+                        message_id: id.into(),
+                        campaign_id: campaign.map(Into::into),
+                        app_id: app.into(),
+                        phone,
+                        status: next,
+                        flag,
+                        provider_message_id: stored_pid.or_else(|| event.provider_message_id.clone()),
+                        error: if next == MessageStatus::Failed { event.error.clone() } else { None },
+                        at: event.at,
+                    });
                 }
-                tx.commit().await?;
                 let now = now();
+                Self::enqueue_changes(&mut *tx, &changes, now).await?;
+                tx.commit().await?;
                 for c in touched {
                     self.complete_if_done(c.into(), now).await?;
                 }
-                Ok(applied)
+                Ok(changes)
+            }
+
+            async fn last_sent_to(&self, account: AccountId, phone: &str) -> Result<Option<Message>, StoreError> {
+                let sql = format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE account_id = $1 AND phone = $2 \
+                     AND sent_at IS NOT NULL ORDER BY sent_at DESC, id DESC LIMIT 1"
+                );
+                let row: Option<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(account.0)
+                    .bind(phone)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn enqueue_callbacks(
+                &self,
+                app: AppId,
+                events: &[serde_json::Value],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, StoreError> {
+                let mut stored = 0;
+                let mut tx = self.pool.begin().await?;
+                for event in events {
+                    let r = sqlx::query(
+                        "INSERT INTO callbacks (id, app_id, event, attempts, next_at, created_at) \
+                         SELECT $1, id, $3, 0, $4, $4 FROM apps WHERE id = $2 AND callback_url IS NOT NULL",
+                    )
+                    .bind(uuid::Uuid::now_v7())
+                    .bind(app.0)
+                    .bind(event.to_string())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    stored += r.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(stored)
+            }
+
+            async fn claim_callbacks(
+                &self,
+                limit: u32,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Vec<$crate::send_queue::ClaimedCallback>, StoreError> {
+                let sql = format!(
+                    "UPDATE callbacks SET attempts = attempts + 1, next_at = $2 WHERE id IN (\
+                       SELECT id FROM callbacks WHERE next_at <= $1 ORDER BY next_at LIMIT $3{}) \
+                     AND next_at <= $1 RETURNING id, app_id, event, attempts",
+                    Self::skip_locked()
+                );
+                let rows: Vec<(uuid::Uuid, uuid::Uuid, String, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(now)
+                    .bind(lease_until)
+                    .bind(i64::from(limit.max(1)))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut targets: std::collections::HashMap<uuid::Uuid, Option<(String, String)>> = Default::default();
+                let mut claimed = Vec::with_capacity(rows.len());
+                for (id, app, body, attempts) in rows {
+                    if !targets.contains_key(&app) {
+                        let t: Option<(Option<String>, Option<String>)> =
+                            sqlx::query_as("SELECT callback_url, callback_secret FROM apps WHERE id = $1")
+                                .bind(app)
+                                .fetch_optional(&self.pool)
+                                .await?;
+                        let t = match t {
+                            Some((Some(url), Some(secret))) => Some((url, secret)),
+                            _ => None,
+                        };
+                        targets.insert(app, t);
+                    }
+                    claimed.push($crate::send_queue::ClaimedCallback {
+                        id,
+                        app_id: app.into(),
+                        body,
+                        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                        target: targets.get(&app).cloned().flatten(),
+                    });
+                }
+                claimed.sort_by_key(|c| c.id);
+                Ok(claimed)
+            }
+
+            async fn finish_callback(
+                &self,
+                id: uuid::Uuid,
+                outcome: &$crate::send_queue::CallbackOutcome,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), StoreError> {
+                use $crate::send_queue::CallbackOutcome;
+                let q = match outcome {
+                    CallbackOutcome::Delivered => sqlx::query(
+                        "UPDATE callbacks SET delivered_at = $2, next_at = NULL, last_error = NULL WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(now),
+                    CallbackOutcome::Retry { at, error } => {
+                        sqlx::query("UPDATE callbacks SET next_at = $2, last_error = $3 WHERE id = $1")
+                            .bind(id)
+                            .bind(*at)
+                            .bind(error.as_str())
+                    }
+                    CallbackOutcome::GaveUp { error } => {
+                        sqlx::query("UPDATE callbacks SET next_at = NULL, last_error = $2 WHERE id = $1")
+                            .bind(id)
+                            .bind(error.as_str())
+                    }
+                };
+                q.execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn purge_callbacks(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+                let r = sqlx::query("DELETE FROM callbacks WHERE next_at IS NULL AND created_at < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected())
             }
 
             async fn record_webhook(

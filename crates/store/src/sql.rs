@@ -1155,6 +1155,50 @@ macro_rules! sql_store {
                 Ok(added)
             }
 
+            async fn set_callback(&self, app: AppId, url: &str, secret: &str) -> Result<(), StoreError> {
+                let r = sqlx::query("UPDATE apps SET callback_url = $2, callback_secret = $3 WHERE id = $1")
+                    .bind(app.0)
+                    .bind(url)
+                    .bind(secret)
+                    .execute(&self.pool)
+                    .await?;
+                if r.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            }
+
+            async fn callback(&self, app: AppId) -> Result<Option<(String, String)>, StoreError> {
+                let row: Option<(Option<String>, Option<String>)> =
+                    sqlx::query_as("SELECT callback_url, callback_secret FROM apps WHERE id = $1")
+                        .bind(app.0)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(match row {
+                    Some((Some(url), Some(secret))) => Some((url, secret)),
+                    _ => None,
+                })
+            }
+
+            async fn delete_callback(&self, app: AppId) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let r = sqlx::query(
+                    "UPDATE apps SET callback_url = NULL, callback_secret = NULL WHERE id = $1 AND callback_url IS NOT NULL",
+                )
+                .bind(app.0)
+                .execute(&mut *tx)
+                .await?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                sqlx::query(
+                    "UPDATE callbacks SET next_at = NULL, last_error = 'the callback was removed' \
+                     WHERE app_id = $1 AND next_at IS NOT NULL",
+                )
+                .bind(app.0)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn remove_optout(&self, app: AppId, phone: &str) -> Result<(), StoreError> {
                 let r = sqlx::query("DELETE FROM optouts WHERE app_id = $1 AND phone = $2")
                     .bind(app.0)

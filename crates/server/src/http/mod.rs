@@ -1,6 +1,7 @@
 //! The HTTP API: routes, the layers around them, and serving with graceful shutdown.
 
 pub mod accounts;
+pub mod callback;
 pub mod campaigns;
 pub mod chat_tonic;
 pub mod controls;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(jelou::routes())
         .merge(optouts::routes())
         .merge(samples::routes())
+        .merge(callback::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_app));
 
     let chat_tonic =

@@ -3,7 +3,7 @@
 //! that sign nothing must carry the account's `webhook_secret` in the URL (`?token=…`) or an `X-Webhook-Token`
 //! header. A refused request changes nothing, is counted, and is kept for audit like the others. Status events move
 //! messages forward only (late and repeated ones change nothing); a user's reply that is an opt-out keyword adds the
-//! number to the app's opt-out list.
+//! number to the app's opt-out list. Status changes and replies become outbound callbacks of apps that set one.
 
 use super::error::ApiError;
 use crate::state::AppState;
@@ -124,7 +124,7 @@ async fn receive(
             return Err(ApiError::new(ErrorCode::InvalidJson, e.to_string()));
         }
     };
-    let applied = q.apply_events(account.id, &parsed.statuses).await?;
+    let applied = q.apply_events(account.id, &parsed.statuses).await?.len() as u64;
     let ignored = parsed.statuses.len() as u64 - applied + parsed.ignored as u64;
     state
         .metrics
@@ -149,6 +149,10 @@ async fn receive(
     }
     if !opted_out.is_empty() {
         state.store.add_optouts(account.app_id, &opted_out, "webhook").await?;
+    }
+    // Replies go to the app's callback, if it has one; a failure here must not make the provider resend the batch.
+    if let Err(e) = crate::callbacks::enqueue_replies(&state, &account, &parsed.inbound, now).await {
+        tracing::warn!(account = %account.id, error = %e, "cannot enqueue reply callbacks");
     }
     let outcome = format!(
         "applied {applied}, ignored {ignored}, inbound {}, opted out {}",
