@@ -23,6 +23,7 @@ on_both_backends!(
 async fn sending_app(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, |c| {
         c.send = true;
+        c.metrics_token = Some("metrics-token".into());
         c.sending.providers.sandbox.latency = Duration::from_millis(5);
         c.sending.providers.sandbox.status_interval = Some(Duration::from_millis(100));
     })
@@ -87,6 +88,34 @@ async fn a_sandbox_campaign_runs_until_every_message_is_read(backend: Backend) {
         .await;
     let k = &done["counts"];
     assert_eq!((k["accepted"].as_u64(), k["rejected"].as_u64()), (Some(4), Some(7)));
+    // The same figures in /metrics, behind its own token.
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "an app's token does not open /metrics");
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("metrics-token")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "pregon_messages{provider=\"sandbox\",status=\"read\"} 4",
+        "pregon_send_outcomes_total{provider=\"sandbox\",class=\"accepted\"} 4",
+        "pregon_send_latency_seconds_count{provider=\"sandbox\"} 4",
+        "pregon_ingest_rows_total 11",
+        "pregon_queue_depth 0",
+    ] {
+        assert!(metrics.contains(line), "{line} not in\n{metrics}");
+    }
     let events = tokio::time::timeout(Duration::from_secs(10), events)
         .await
         .unwrap()

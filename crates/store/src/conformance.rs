@@ -1340,6 +1340,14 @@ pub async fn sends_move_from_queued_to_their_outcome(store: DynStore, _url: &str
         },
     ];
     assert_eq!(q.record("w1", &results, now).await.unwrap(), vec![], "a retry is left");
+    // Two sent in `now`'s second: the rate over the ten seconds after it counts them, the second itself does not.
+    let next_second = now + chrono::Duration::seconds(1);
+    assert_eq!(q.send_rate(c, 10, next_second).await.unwrap(), 0.2);
+    assert_eq!(q.send_rate(c, 10, now).await.unwrap(), 0.0);
+    q.purge_send_rates(next_second + chrono::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(q.send_rate(c, 10, next_second).await.unwrap(), 0.0);
     let k = store.get_campaign(a, c).await.unwrap().counts;
     assert_eq!((k.queued, k.sending, k.sent, k.failed), (1, 0, 2, 1));
     let m = store.get_message(a, ids[1]).await.unwrap();

@@ -309,6 +309,10 @@ pub trait SendQueue: Send + Sync {
         account: AccountId,
         provider_message_id: &str,
     ) -> Result<Option<Message>, StoreError>;
+    /// Messages of `campaign` accepted by the provider per second over the `seconds` whole seconds before `now`.
+    async fn send_rate(&self, campaign: CampaignId, seconds: u32, now: DateTime<Utc>) -> Result<f64, StoreError>;
+    /// Forget per-second send counts older than `before`.
+    async fn purge_send_rates(&self, before: DateTime<Utc>) -> Result<(), StoreError>;
     /// Campaign messages by provider and status, summed from the campaign counters (for `/metrics`).
     async fn totals_by_provider(&self) -> Result<Vec<(String, String, u64)>, StoreError>;
     /// Pause a running campaign from the worker side, with the reason; false if it was not running.
@@ -762,6 +766,17 @@ macro_rules! send_queue {
                         ],
                     )
                     .await?;
+                    if *sent > 0 {
+                        sqlx::query(
+                            "INSERT INTO campaign_sends (campaign_id, second, sent) VALUES ($1, $2, $3) \
+                             ON CONFLICT (campaign_id, second) DO UPDATE SET sent = campaign_sends.sent + excluded.sent",
+                        )
+                        .bind(*campaign)
+                        .bind(now.timestamp())
+                        .bind(*sent)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
                 tx.commit().await?;
                 let mut completed = Vec::new();
@@ -1131,6 +1146,32 @@ macro_rules! send_queue {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.map(TryInto::try_into).transpose()
+            }
+
+            async fn send_rate(
+                &self,
+                campaign: CampaignId,
+                seconds: u32,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<f64, StoreError> {
+                let end = now.timestamp();
+                let sent: Option<i64> = sqlx::query_scalar(
+                    "SELECT CAST(SUM(sent) AS BIGINT) FROM campaign_sends WHERE campaign_id = $1 AND second >= $2 AND second < $3",
+                )
+                .bind(campaign.0)
+                .bind(end - i64::from(seconds.max(1)))
+                .bind(end)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(sent.unwrap_or(0) as f64 / f64::from(seconds.max(1)))
+            }
+
+            async fn purge_send_rates(&self, before: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM campaign_sends WHERE second < $1")
+                    .bind(before.timestamp())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn totals_by_provider(&self) -> Result<Vec<(String, String, u64)>, StoreError> {

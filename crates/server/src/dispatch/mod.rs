@@ -223,6 +223,9 @@ async fn recover(state: &AppState, owner: &str) {
     if let Err(e) = q.purge_webhooks(now - keep).await {
         tracing::warn!(error = %e, "cannot purge old webhook bodies");
     }
+    if let Err(e) = q.purge_send_rates(now - chrono::Duration::minutes(5)).await {
+        tracing::warn!(error = %e, "cannot purge old send rates");
+    }
 }
 
 /// Apply the status events the sandbox reports, in batches per account.

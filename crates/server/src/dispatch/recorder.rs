@@ -3,7 +3,7 @@
 //! pauses what a template- or account-wide refusal concerns.
 
 use super::Dispatcher;
-use pregon_core::{AccountId, CampaignId, MessageId};
+use pregon_core::{AccountId, CampaignId, MessageId, ProviderKind};
 use pregon_providers::{Failure, FailureScope, SendOutcome};
 use pregon_store::{FailureKind, SendResult};
 use rand::Rng;
@@ -37,6 +37,7 @@ const RETRY_WORTHY: &[&str] = &["131049"];
 /// Write outcomes until every sender has dropped its channel end.
 pub(super) async fn run(d: Arc<Dispatcher>, mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
     let mut recent: HashMap<CampaignId, VecDeque<bool>> = HashMap::new();
+    let mut providers: HashMap<AccountId, ProviderKind> = HashMap::new();
     let mut batch = Vec::new();
     loop {
         // Gather what arrives within 50 ms of the first outcome, at most 500.
@@ -74,9 +75,29 @@ pub(super) async fn run(d: Arc<Dispatcher>, mut outcomes: mpsc::UnboundedReceive
             tracing::error!(n = results.len(), "outcomes could not be recorded");
         }
         for o in batch.drain(..) {
+            count(&d, &mut providers, &o).await;
             watch_failures(&d, &mut recent, &o).await;
         }
     }
+}
+
+/// Add an outcome to `/metrics`: its class and latency, by provider.
+async fn count(d: &Dispatcher, providers: &mut HashMap<AccountId, ProviderKind>, o: &Outcome) {
+    let provider = match providers.get(&o.account) {
+        Some(p) => *p,
+        None => match d.state.store.send_queue().account(o.account).await {
+            Ok(a) => *providers.entry(o.account).or_insert(a.settings.provider),
+            Err(_) => return,
+        },
+    };
+    let m = d.state.metrics.provider(provider);
+    let class = match o.outcome {
+        SendOutcome::Accepted { .. } => &m.accepted,
+        SendOutcome::Transient(_) => &m.transient,
+        SendOutcome::Permanent(_) => &m.permanent,
+    };
+    class.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    m.latency.observe(o.latency);
 }
 
 /// What the store records for one outcome.

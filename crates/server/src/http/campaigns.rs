@@ -91,7 +91,19 @@ impl From<Campaign> for CampaignView {
     }
 }
 
+/// The send rate shown is the mean of this many whole seconds.
+const RATE_SECONDS: u32 = 10;
+
 impl CampaignView {
+    /// Show the measured send rate, and the ETA at that rate once the campaign has been sending for a while.
+    fn measured(&mut self, rate: f64, c: &Campaign) {
+        self.rate_per_second = Some((rate * 10.0).round() / 10.0);
+        let open = c.counts.pending + c.counts.queued + c.counts.sending;
+        if rate >= 0.5 && self.window_opens_at.is_none() {
+            self.eta_seconds = Some((open as f64 / rate).ceil() as u64);
+        }
+    }
+
     /// The pace and ETA of a campaign that still has messages to send: its rate (its cap, else the account's) and
     /// how long the rest takes at that rate — plus, when its window (in one zone) is closed, the wait for it to open,
     /// given as `window_opens_at`.
@@ -222,6 +234,10 @@ async fn show(
     let now = state.clock.now();
     let mut view = CampaignView::from(c.clone());
     view.plan(&c, account.settings.rate_per_second, now);
+    if c.status == CampaignStatus::Running {
+        let measured = state.store.send_queue().send_rate(c.id, RATE_SECONDS, now).await?;
+        view.measured(measured, &c);
+    }
     Ok(Json(view))
 }
 
