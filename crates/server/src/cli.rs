@@ -81,7 +81,8 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn init_logging(config: &Config) {
+/// Install the log subscriber `config` asks for (once per process; later calls do nothing).
+pub fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

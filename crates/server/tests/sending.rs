@@ -17,6 +17,7 @@ on_both_backends!(
     retry_failed_requeues_only_retry_worthy_failures,
     each_recipient_gets_messages_only_inside_their_local_window,
     a_campaign_whose_messages_keep_failing_pauses_itself,
+    a_start_time_survives_restarts_and_downtime,
 );
 
 /// A server that sends, with a quick sandbox.
@@ -581,4 +582,101 @@ fn pregon_csv_lines(text: &str) -> Vec<Vec<String>> {
         out.push(rec.unwrap().iter().map(str::to_owned).collect());
     }
     out
+}
+
+/// Run a dispatcher for `app` (whose own is off) until the returned sender is told to stop.
+fn dispatcher(app: &TestApp) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(pregon::dispatch::run(app.state.clone(), stopped));
+    (stop, task)
+}
+
+async fn a_start_time_survives_restarts_and_downtime(backend: Backend) {
+    // The server's own dispatcher is off: the test starts and stops "processes" around the start times.
+    let app = TestApp::spawn_with(backend, |c| {
+        c.sending.providers.sandbox.latency = Duration::from_millis(1);
+    })
+    .await;
+    let account = app.sandbox_account(json!({})).await;
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let a = upload_bytes(
+        &app,
+        &account,
+        "a.csv",
+        hello_csv(&["+5491123456789"]),
+        &[("scheduled_at", soon.to_rfc3339())],
+    )
+    .await;
+    let b = upload_bytes(
+        &app,
+        &account,
+        "b.csv",
+        hello_csv(&["+34612345678"]),
+        &[("scheduled_at", soon.to_rfc3339())],
+    )
+    .await;
+    let (a, b) = (
+        a["id"].as_str().unwrap().to_owned(),
+        b["id"].as_str().unwrap().to_owned(),
+    );
+    app.wait_for(&a, Duration::from_secs(10), |c| c["status"] == "scheduled")
+        .await;
+    app.wait_for(&b, Duration::from_secs(10), |c| c["status"] == "scheduled")
+        .await;
+    // A process starts and stops before the time: nothing starts early.
+    let (stop, task) = dispatcher(&app);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    let c = app.wait_for(&a, Duration::from_secs(1), |_| true).await;
+    assert_eq!(c["status"], "scheduled");
+    // Two processes run at the time: the campaign starts once, on time, and its message goes out once.
+    let (stop1, task1) = dispatcher(&app);
+    let (stop2, task2) = dispatcher(&app);
+    let done = app
+        .wait_for(&a, Duration::from_secs(15), |c| c["status"] == "completed")
+        .await;
+    let started: chrono::DateTime<chrono::Utc> = done["started_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        started >= soon && started - soon < chrono::Duration::seconds(1),
+        "started {started} for {soon}"
+    );
+    assert_eq!(messages(&app, &a).await[0]["attempts"], 1);
+    app.wait_for(&b, Duration::from_secs(15), |c| c["status"] == "completed")
+        .await;
+    for (stop, task) in [(stop1, task1), (stop2, task2)] {
+        stop.send(true).unwrap();
+        task.await.unwrap();
+    }
+    // A start time that passes while no process runs: it starts at once when one comes back.
+    let past = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let c = upload_bytes(
+        &app,
+        &account,
+        "c.csv",
+        hello_csv(&["+525512345678"]),
+        &[("scheduled_at", past.to_rfc3339())],
+    )
+    .await;
+    let c = c["id"].as_str().unwrap().to_owned();
+    app.wait_for(&c, Duration::from_secs(10), |c| c["status"] == "scheduled")
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        app.wait_for(&c, Duration::from_secs(1), |_| true).await["status"],
+        "scheduled",
+        "nobody to start it"
+    );
+    let back = chrono::Utc::now();
+    let (stop, task) = dispatcher(&app);
+    let done = app
+        .wait_for(&c, Duration::from_secs(15), |c| c["status"] == "completed")
+        .await;
+    let started: chrono::DateTime<chrono::Utc> = done["started_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        started - back < chrono::Duration::seconds(1),
+        "started {started}, back at {back}"
+    );
+    stop.send(true).unwrap();
+    task.await.unwrap();
 }

@@ -127,7 +127,14 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     if let Err(e) = q.heartbeat(&owner, state.clock.now()).await {
         tracing::warn!(error = %e, "cannot register the sender");
     }
-    let recorder = tokio::spawn(recorder::run(dispatcher.clone(), outcomes_rx));
+    let recorder = tokio::spawn(recorder::run(
+        recorder::Recorder {
+            state: state.clone(),
+            owner: owner.clone(),
+            campaigns: dispatcher.campaigns.clone(),
+        },
+        outcomes_rx,
+    ));
     let applier = tokio::spawn(apply_events(state.clone(), events_rx));
     let mut senders: HashMap<AccountId, tokio::task::JoinHandle<()>> = HashMap::new();
     let mut last_beat = std::time::Instant::now();

@@ -2,13 +2,12 @@
 //! final status otherwise. It also watches each campaign's recent failures (pausing it past the threshold) and
 //! pauses what a template- or account-wide refusal concerns.
 
-use super::Dispatcher;
+use crate::state::AppState;
 use pregon_core::{AccountId, CampaignId, MessageId, ProviderKind};
 use pregon_providers::{Failure, FailureScope, SendOutcome};
 use pregon_store::{FailureKind, SendResult};
 use rand::Rng;
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -34,8 +33,16 @@ pub struct Outcome {
 /// Meta's "not delivered to keep the ecosystem healthy": worth a retry much later, by `retry-failed`.
 const RETRY_WORTHY: &[&str] = &["131049"];
 
+/// What the recorder needs of its dispatcher. Not the dispatcher itself: that holds the outcome channel's sending
+/// end, which would keep the channel (and so the recorder) open forever.
+pub(super) struct Recorder {
+    pub state: AppState,
+    pub owner: String,
+    pub campaigns: tokio::sync::watch::Receiver<HashMap<AccountId, Vec<pregon_store::RunningCampaign>>>,
+}
+
 /// Write outcomes until every sender has dropped its channel end.
-pub(super) async fn run(d: Arc<Dispatcher>, mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
+pub(super) async fn run(d: Recorder, mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
     let mut recent: HashMap<CampaignId, VecDeque<bool>> = HashMap::new();
     let mut providers: HashMap<AccountId, ProviderKind> = HashMap::new();
     let mut batch = Vec::new();
@@ -82,7 +89,7 @@ pub(super) async fn run(d: Arc<Dispatcher>, mut outcomes: mpsc::UnboundedReceive
 }
 
 /// Add an outcome to `/metrics`: its class and latency, by provider.
-async fn count(d: &Dispatcher, providers: &mut HashMap<AccountId, ProviderKind>, o: &Outcome) {
+async fn count(d: &Recorder, providers: &mut HashMap<AccountId, ProviderKind>, o: &Outcome) {
     let provider = match providers.get(&o.account) {
         Some(p) => *p,
         None => match d.state.store.send_queue().account(o.account).await {
@@ -101,7 +108,7 @@ async fn count(d: &Dispatcher, providers: &mut HashMap<AccountId, ProviderKind>,
 }
 
 /// What the store records for one outcome.
-fn to_result(d: &Dispatcher, o: &Outcome) -> SendResult {
+fn to_result(d: &Recorder, o: &Outcome) -> SendResult {
     let cfg = &d.state.config.sending;
     match &o.outcome {
         SendOutcome::Accepted { provider_message_id } => SendResult::Sent {
@@ -144,7 +151,7 @@ pub(crate) fn backoff(base: Duration, max: Duration, attempts: u32, failure: &Fa
 
 /// Pause what an outcome says must stop: the template or the account on their refusals, the campaign when too many
 /// of its recent messages failed.
-async fn watch_failures(d: &Dispatcher, recent: &mut HashMap<CampaignId, VecDeque<bool>>, o: &Outcome) {
+async fn watch_failures(d: &Recorder, recent: &mut HashMap<CampaignId, VecDeque<bool>>, o: &Outcome) {
     let cfg = &d.state.config.sending;
     let now = d.state.clock.now();
     let failure = match &o.outcome {
