@@ -139,18 +139,6 @@ async fn upload(app: &TestApp, account: &str, rows: &[(&str, &str)]) -> String {
     r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
 }
 
-async fn messages(app: &TestApp, id: &str) -> Vec<Value> {
-    let v: Value = app
-        .get(&format!("/v1/campaigns/{id}/messages"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["data"].as_array().unwrap().clone()
-}
-
 /// Whether `hits` holds a delivered status event `status` for message `id`.
 fn has_status(hits: &[Hit], id: &str, status: &str) -> bool {
     hits.iter().any(|h| {
@@ -191,7 +179,7 @@ async fn status_changes_reach_the_callback_signed(backend: Backend) {
         c["status"] == "completed" && c["counts"]["read"] == 3
     })
     .await;
-    let sent = messages(&app, &id).await;
+    let sent = app.messages(&id).await;
     assert_eq!(sent.len(), 3);
     let ids: Vec<String> = sent.iter().map(|m| m["id"].as_str().unwrap().to_owned()).collect();
     let got = wait_hits(&hits, Duration::from_secs(15), |h| {
@@ -243,7 +231,7 @@ async fn a_failing_receiver_gets_the_event_on_the_third_attempt(backend: Backend
         c["status"] == "completed" && c["counts"]["read"] == 1
     })
     .await;
-    let message = messages(&app, &id).await[0]["id"].as_str().unwrap().to_owned();
+    let message = app.messages(&id).await[0]["id"].as_str().unwrap().to_owned();
     let got = wait_hits(&hits, Duration::from_secs(20), |h| {
         ["sent", "delivered", "read"].iter().all(|s| has_status(h, &message, s))
     })
@@ -303,7 +291,7 @@ async fn a_button_reply_carries_the_flag_of_the_message_replied_to(backend: Back
         c["status"] == "completed" && c["counts"]["sent"] == 1
     })
     .await;
-    let sent = messages(&app, &id).await.remove(0);
+    let sent = app.messages(&id).await.remove(0);
     let wamid = sent["provider_message_id"].as_str().unwrap().to_owned();
     let message_id = sent["id"].as_str().unwrap().to_owned();
 

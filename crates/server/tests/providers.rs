@@ -245,21 +245,10 @@ async fn upload(app: &TestApp, account: &str, csv: &str, at: chrono::DateTime<ch
     c
 }
 
-async fn messages(app: &TestApp, campaign: &str) -> Vec<Value> {
-    let v: Value = app
-        .get(&format!("/v1/campaigns/{campaign}/messages"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["data"].as_array().unwrap().clone()
-}
-
 /// The campaign's messages, by row.
 async fn sent(app: &TestApp, campaign: &str) -> Vec<Sent> {
-    let mut list: Vec<Sent> = messages(app, campaign)
+    let mut list: Vec<Sent> = app
+        .messages(campaign)
         .await
         .iter()
         .map(|m| {
@@ -424,7 +413,7 @@ async fn exercise(backend: Backend, wire: Wire) {
     );
 
     // Each message ends as its answers say.
-    let list = messages(&app, id).await;
+    let list = app.messages(id).await;
     let by_row = |row: usize| list.iter().find(|m| m["id"] == msgs[row].id.as_str()).unwrap();
     for row in [ACCEPTED, THROTTLED] {
         let m = by_row(row);
@@ -806,7 +795,7 @@ async fn meta_paused_template_pauses_the_campaign(backend: Backend) {
         "{k}"
     );
     assert_eq!(k["pending"].as_u64().unwrap() + k["queued"].as_u64().unwrap(), 3, "{k}");
-    let list = messages(&app, id).await;
+    let list = app.messages(id).await;
     let failed: Vec<&Value> = list.iter().filter(|m| m["status"] == "failed").collect();
     assert_eq!(failed.len(), 1, "{list:?}");
     assert_eq!(failed[0]["id"], msgs[0].id.as_str(), "the first row goes first");

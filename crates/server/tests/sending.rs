@@ -62,18 +62,6 @@ async fn upload_bytes(app: &TestApp, account: &str, file: &str, bytes: Vec<u8>, 
     r.json().await.unwrap()
 }
 
-async fn messages(app: &TestApp, id: &str) -> Vec<Value> {
-    let v: Value = app
-        .get(&format!("/v1/campaigns/{id}/messages"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["data"].as_array().unwrap().clone()
-}
-
 async fn a_sandbox_campaign_runs_until_every_message_is_read(backend: Backend) {
     let app = sending_app(backend).await;
     let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
@@ -160,7 +148,7 @@ async fn a_sandbox_campaign_runs_until_every_message_is_read(backend: Backend) {
             .all(|l| l[5] == "read" && !l[6].is_empty() && !l[14].is_empty()),
         "{csv}"
     );
-    for m in messages(&app, id).await {
+    for m in app.messages(id).await {
         assert_eq!(m["status"], "read", "{m}");
         assert_eq!(m["attempts"], 1);
         assert!(m["provider_message_id"].as_str().unwrap().starts_with("sandbox."));
@@ -205,12 +193,7 @@ async fn a_scheduled_campaign_starts_on_time(backend: Backend) {
         started - scheduled < chrono::Duration::seconds(1),
         "started {started}, scheduled {scheduled}"
     );
-    let first_sent = messages(&app, id)
-        .await
-        .iter()
-        .map(|m| at(&m["sent_at"]))
-        .min()
-        .unwrap();
+    let first_sent = app.messages(id).await.iter().map(|m| at(&m["sent_at"])).min().unwrap();
     assert!(
         first_sent - scheduled < chrono::Duration::seconds(1),
         "first message at {first_sent}, scheduled {scheduled}"
@@ -401,7 +384,7 @@ async fn controls_pause_resume_cancel_and_patch(backend: Backend) {
         .wait_for(&id, Duration::from_secs(30), |c| c["status"] == "completed")
         .await;
     assert_eq!(done["counts"]["failed"], 0);
-    let sent: Vec<Value> = messages(&app, &id).await;
+    let sent: Vec<Value> = app.messages(&id).await;
     assert_eq!(sent.len(), 40);
     assert!(sent.iter().all(|m| m["attempts"] == 1), "each message sent once");
 }
@@ -434,7 +417,7 @@ async fn retry_failed_requeues_only_retry_worthy_failures(backend: Backend) {
         (Some(1), Some(2))
     );
     let by_phone = |ms: &[Value], p: &str| ms.iter().find(|m| m["phone"] == p).unwrap().clone();
-    let ms = messages(&app, id).await;
+    let ms = app.messages(id).await;
     let throttled = by_phone(&ms, "+5491123459991");
     assert_eq!(
         (throttled["attempts"].as_u64(), throttled["error"]["code"].as_str()),
@@ -460,7 +443,7 @@ async fn retry_failed_requeues_only_retry_worthy_failures(backend: Backend) {
         .wait_for(id, Duration::from_secs(30), |c| c["status"] == "completed")
         .await;
     assert_eq!(done["counts"]["failed"], 2);
-    let ms = messages(&app, id).await;
+    let ms = app.messages(id).await;
     assert_eq!(by_phone(&ms, "+5491123459991")["attempts"], 4, "tried twice more");
     assert_eq!(
         by_phone(&ms, "+5491123459990")["attempts"],
@@ -518,7 +501,7 @@ async fn each_recipient_gets_messages_only_inside_their_local_window(backend: Ba
         .wait_for(id, Duration::from_secs(20), |c| c["counts"]["read"] == 2)
         .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let ms = messages(&app, id).await;
+    let ms = app.messages(id).await;
     for m in &ms {
         let spain = m["phone"].as_str().unwrap().starts_with("+34");
         assert_eq!(
@@ -534,7 +517,7 @@ async fn each_recipient_gets_messages_only_inside_their_local_window(backend: Ba
         c["status"] == "completed" && c["counts"]["read"] == 4
     })
     .await;
-    for m in messages(&app, id).await {
+    for m in app.messages(id).await {
         let sent = at(&m["sent_at"]);
         let local_hour = if m["phone"].as_str().unwrap().starts_with("+34") {
             (sent + chrono::Duration::hours(1)).format("%H").to_string()
@@ -641,7 +624,7 @@ async fn a_start_time_survives_restarts_and_downtime(backend: Backend) {
         started >= soon && started - soon < chrono::Duration::seconds(1),
         "started {started} for {soon}"
     );
-    assert_eq!(messages(&app, &a).await[0]["attempts"], 1);
+    assert_eq!(app.messages(&a).await[0]["attempts"], 1);
     app.wait_for(&b, Duration::from_secs(15), |c| c["status"] == "completed")
         .await;
     for (stop, task) in [(stop1, task1), (stop2, task2)] {

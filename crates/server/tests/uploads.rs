@@ -60,18 +60,6 @@ async fn rejections(app: &TestApp, id: &str) -> Vec<(u64, String)> {
         .collect()
 }
 
-async fn messages(app: &TestApp, id: &str) -> Vec<Value> {
-    let v: Value = app
-        .get(&format!("/v1/campaigns/{id}/messages"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["data"].as_array().unwrap().clone()
-}
-
 /// The outcome fixtures/README.md promises for every Chat-Tonic file (tabular row numbers).
 const EXPECTED_REJECTIONS: &[(u64, &str)] = &[
     (6, "invalid_phone"),
@@ -116,7 +104,7 @@ async fn every_chat_tonic_format_gives_the_same_messages_and_rejections(backend:
             .map(|(r, c)| (r - shift, c.to_string()))
             .collect();
         assert_eq!(rejections(&app, &id).await, expected, "{file}");
-        let msgs = messages(&app, &id).await;
+        let msgs = app.messages(&id).await;
         let phones: Vec<&str> = msgs.iter().map(|m| m["phone"].as_str().unwrap()).collect();
         assert_eq!(
             phones,
@@ -229,7 +217,7 @@ async fn jelou_endpoint_answers_as_its_document_shows(backend: Backend) {
         (c["counts"]["accepted"].as_u64(), c["counts"]["rejected"].as_u64()),
         (Some(4), Some(0))
     );
-    let msgs = messages(&app, &id).await;
+    let msgs = app.messages(&id).await;
     assert_eq!(msgs[0]["phone"], "+593991234567");
     assert_eq!(
         msgs[0]["rendered_text"],
@@ -359,7 +347,7 @@ async fn a_file_that_breaks_part_way_fails_the_campaign_and_keeps_nothing(backen
         "{c}"
     );
     assert_eq!(c["counts"]["rows"], 0);
-    assert!(messages(&app, &id).await.is_empty());
+    assert!(app.messages(&id).await.is_empty());
     assert!(rejections(&app, &id).await.is_empty());
 }
 

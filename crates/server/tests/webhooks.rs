@@ -46,18 +46,6 @@ async fn app_with_meta(backend: Backend, mock: &MockProvider) -> (TestApp, Strin
     (app, account)
 }
 
-async fn messages(app: &TestApp, id: &str) -> Vec<Value> {
-    let v: Value = app
-        .get(&format!("/v1/campaigns/{id}/messages"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["data"].as_array().unwrap().clone()
-}
-
 async fn a_scheduled_campaign_is_followed_to_read_or_failed_by_signed_webhooks(backend: Backend) {
     let mock = MockProvider::start(MockConfig {
         latency: Duration::from_millis(30),
@@ -99,7 +87,7 @@ async fn a_scheduled_campaign_is_followed_to_read_or_failed_by_signed_webhooks(b
     assert_eq!(done["counts"]["read"].as_u64().unwrap(), 4 - failed_by_mock);
     let received = mock.received();
     assert_eq!(received.len(), 4);
-    for m in messages(&app, &id).await {
+    for m in app.messages(&id).await {
         let sent = received
             .iter()
             .find(|r| r.callback_data.as_deref() == m["id"].as_str())

@@ -181,6 +181,19 @@ impl TestApp {
         }
     }
 
+    /// The first 1,000 messages of campaign `id`, oldest first, as the API shows them.
+    pub async fn messages(&self, id: &str) -> Vec<serde_json::Value> {
+        let page: serde_json::Value = self
+            .get(&format!("/v1/campaigns/{id}/messages?limit=1000"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page["data"].as_array().unwrap().clone()
+    }
+
     /// `POST path` with a JSON body and this app's token.
     pub fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::RequestBuilder {
         self.request(reqwest::Method::POST, path).json(body)
