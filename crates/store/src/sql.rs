@@ -1383,7 +1383,12 @@ macro_rules! sql_store {
                 if let Some(after) = filter.after {
                     q.push(" AND id > ").push_bind(after.0);
                 }
-                q.push(" ORDER BY id LIMIT ").push_bind(i64::from(filter.limit.max(1)));
+                // The same order as `id` (campaign and status are fixed), but spelled as the index's columns so
+                // the planner walks (campaign_id, status, id) or (campaign_id, id) from the cursor: ordered by `id`
+                // alone, PostgreSQL may walk the primary key and filter, reading millions of rows for a page of a
+                // status that clusters elsewhere in the campaign.
+                let order = if filter.status.is_some() { "campaign_id, status, id" } else { "campaign_id, id" };
+                q.push(format!(" ORDER BY {order} LIMIT ")).push_bind(i64::from(filter.limit.max(1)));
                 q.build_query_as::<MessageRow>()
                     .fetch_all(&self.pool)
                     .await?
