@@ -18,14 +18,27 @@ test:
         env -u DATABASE_URL cargo test --workspace --no-fail-fast; \
     fi
 
-# Every benchmark (for now, the ingest benchmark). Release builds; a measurement to read, never a timed test.
-bench: bench-ingest
+# Every benchmark. Release builds; a measurement to read, never a timed test.
+bench: bench-ingest bench-send bench-progress
 
 # Generates a 1,000,000-row Chat-Tonic CSV (3 parameters), the same rows as JSON and 200,000 as XLSX; PostgreSQL at
 # PREGON_TEST_POSTGRES_URL; extra flags pass through (`just bench-ingest --help`); writes target/bench/ingest.{md,json}.
 # Ingest benchmark (DESIGN §8): rows/s and peak RSS on SQLite and PostgreSQL vs `psql \copy` and a bare INSERT.
 bench-ingest *ARGS:
     env -u DATABASE_URL cargo run --release -p pregon-bench --bin bench-ingest -- {{ARGS}}
+
+# Send benchmark (DESIGN §8): one Meta account at 1,000 msg/s (concurrency 400) against the mock provider answering in
+# 200 ms, 100,000 messages, on SQLite and PostgreSQL (PREGON_TEST_POSTGRES_URL), against a bare reqwest client with
+# the same pacing; sustained msg/s, max in any second, start delay, statuses; writes target/bench/send.{md,json}.
+bench-send *ARGS:
+    env -u DATABASE_URL cargo run --release -p pregon-bench --bin bench-send -- {{ARGS}}
+
+# Progress and webhooks (issue 5): 10,000,000 messages COPYed into a fresh PostgreSQL database
+# (PREGON_TEST_POSTGRES_URL), then p50/p95/p99 of `GET /v1/campaigns/{id}` (target p99 < 50 ms) and of deep keyset
+# message pages, and signed Meta status webhooks applied per second; `--messages 200000` for a quick run;
+# writes target/bench/progress.{md,json}.
+bench-progress *ARGS:
+    env -u DATABASE_URL cargo run --release -p pregon-bench --bin bench-progress -- {{ARGS}}
 
 # Formatting and lints, as CI runs them.
 lint:

@@ -18,6 +18,7 @@
 
 mod cases;
 mod inputs;
+mod machine;
 mod noise;
 mod report;
 
@@ -237,7 +238,7 @@ fn run_all(args: &RunArgs) -> Result<()> {
     // `cargo build`) may replace the original while the bench runs, and all cases must run the same code.
     let exe = work.join("bench-ingest");
     std::fs::copy(std::env::current_exe()?, &exe).context("cannot copy the bench binary")?;
-    let machine = report::Machine::read();
+    let machine = machine::Machine::read();
     eprintln!("{}", machine.describe());
 
     // Inputs.
