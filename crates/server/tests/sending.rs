@@ -105,6 +105,14 @@ async fn a_sandbox_campaign_runs_until_every_message_is_read(backend: Backend) {
     ] {
         assert!(metrics.contains(line), "{line} not in\n{metrics}");
     }
+    // Four messages paced at the account's rate: later ones waited for their slots.
+    let waited: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("pregon_rate_limit_wait_seconds_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(waited > 0.0, "{metrics}");
     let events = tokio::time::timeout(Duration::from_secs(10), events)
         .await
         .unwrap()

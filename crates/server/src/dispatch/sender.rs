@@ -78,6 +78,7 @@ pub(super) async fn run(d: Arc<Dispatcher>, account: AccountId, stop: watch::Rec
         late_count: Arc::new(AtomicU64::new(0)),
         tolerance: Duration::from_secs_f64(d.state.config.sending.rate_margin / 2.0),
         forced: Arc::new(AtomicU64::new(0)),
+        metrics: d.state.metrics.clone(),
     };
     let late_worker = tokio::spawn(resend_late(d.clone(), lane.clone(), late_rx, late_tx.downgrade()));
     loop {
@@ -407,6 +408,8 @@ struct Lane {
     forced: Arc<AtomicU64>,
     /// How long after its slot a request may still start.
     tolerance: Duration,
+    /// Where the time spent waiting for slots is counted.
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Lane {
@@ -414,6 +417,10 @@ impl Lane {
     /// `tolerance` of its slot is handed to `late` instead (sent anyway without a late lane: as the process stops, or
     /// after [`MAX_MISSES`]). False if the sender is closing.
     async fn fire(&self, job: Job, slot: DateTime<Utc>, late: Option<mpsc::UnboundedSender<Job>>) -> bool {
+        let wait = self.clock.until(slot);
+        self.metrics
+            .rate_limit_wait_micros
+            .fetch_add(u64::try_from(wait.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
         pause_until(&self.clock, slot).await;
         let Ok(permit) = self.semaphore.clone().acquire_owned().await else {
             return false;
