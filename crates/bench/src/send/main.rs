@@ -155,7 +155,15 @@ fn peak_second(mock: &MockProvider) -> serde_json::Value {
             }
         }
     }
+    let mut start_buckets = vec![0u32; 30];
+    for t in &times {
+        let i = (t.duration_since(first).as_millis() / 10) as usize;
+        if let Some(b) = start_buckets.get_mut(i) {
+            *b += 1;
+        }
+    }
     serde_json::json!({
+        "first_300ms_per_10ms": start_buckets,
         "count": best,
         "starts_after_first_secs": at.duration_since(first).as_secs_f64(),
         "per_100ms_from_1s_before": buckets,
