@@ -30,11 +30,7 @@ async fn metrics(
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let matches = given.is_some_and(|g| {
-        use sha2::Digest;
-        // Digests, not the strings: no early exit on a matching prefix.
-        sha2::Sha256::digest(g.as_bytes()) == sha2::Sha256::digest(expected.as_bytes())
-    });
+    let matches = given.is_some_and(|g| crate::auth::same_secret(g, expected));
     if !matches {
         return Err(ApiError::new(
             ErrorCode::Unauthorized,

@@ -85,8 +85,7 @@ fn authenticate(account: &Account, headers: &HeaderMap, query: Option<&str>, bod
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     });
-    use sha2::Digest;
-    let matches = given.is_some_and(|g| sha2::Sha256::digest(g.as_bytes()) == sha2::Sha256::digest(secret.as_bytes()));
+    let matches = given.is_some_and(|g| crate::auth::same_secret(&g, secret));
     if matches {
         Ok(())
     } else {
