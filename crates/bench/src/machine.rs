@@ -9,6 +9,7 @@ pub struct Machine {
     ram_gb: f64,
     kernel: String,
     postgres: String,
+    postgres_settings: String,
     rustc: String,
     commit: String,
     temp_fs: String,
@@ -40,6 +41,18 @@ impl Machine {
         let admin = std::env::var("PREGON_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| pregon_store::testing::DEFAULT_TEST_POSTGRES_URL.into());
         let postgres = command("psql", &[&admin, "-XAtc", "SELECT version()"]).unwrap_or_else(|| "unreachable".into());
+        // The settings that decide bulk-load speed (docs/operations.md): a figure means little without them.
+        let postgres_settings = command(
+            "psql",
+            &[
+                &admin,
+                "-XAtc",
+                "SELECT string_agg(name || ' ' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings \
+                 WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'wal_compression', \
+                 'synchronous_commit', 'full_page_writes')",
+            ],
+        )
+        .unwrap_or_default();
         let dirty = command("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
         let commit = command("git", &["rev-parse", "--short", "HEAD"])
             .map(|c| if dirty { format!("{c} + uncommitted changes") } else { c })
@@ -62,6 +75,7 @@ impl Machine {
                 .trim()
                 .to_owned(),
             postgres,
+            postgres_settings,
             rustc: command("rustc", &["--version"]).unwrap_or_else(|| "?".into()),
             commit,
             temp_fs,
@@ -71,9 +85,17 @@ impl Machine {
     /// A few lines for people.
     pub fn describe(&self) -> String {
         format!(
-            "machine: {} cores (nproc), {}, {:.1} GB RAM, Linux {}\nPostgreSQL: {}\n{}; commit {}\nSQLite files \
-             and spooled uploads under {}",
-            self.nproc, self.cpu, self.ram_gb, self.kernel, self.postgres, self.rustc, self.commit, self.temp_fs
+            "machine: {} cores (nproc), {}, {:.1} GB RAM, Linux {}\nPostgreSQL: {}\nPostgreSQL settings: {}\n{}; \
+             commit {}\nSQLite files and spooled uploads under {}",
+            self.nproc,
+            self.cpu,
+            self.ram_gb,
+            self.kernel,
+            self.postgres,
+            self.postgres_settings,
+            self.rustc,
+            self.commit,
+            self.temp_fs
         )
     }
 
@@ -81,7 +103,8 @@ impl Machine {
     pub fn json(&self) -> Value {
         json!({
             "nproc": self.nproc, "cpu": self.cpu, "ram_gb": self.ram_gb, "kernel": self.kernel,
-            "postgres": self.postgres, "rustc": self.rustc, "commit": self.commit, "temp_fs": self.temp_fs,
+            "postgres": self.postgres,
+            "postgres_settings": self.postgres_settings, "rustc": self.rustc, "commit": self.commit, "temp_fs": self.temp_fs,
         })
     }
 }

@@ -128,6 +128,9 @@ pub struct MockConfig {
     pub webhook: Option<WebhookConfig>,
     /// Keep each accepted request's body and headers in [`crate::Received`] (turn off for long benchmarks).
     pub record_bodies: bool,
+    /// Accepted requests to make room for up front: growing the recording's table mid-run stalls the mock's one
+    /// thread, and the requests queued behind the stall arrive bunched (benchmarks set their message count).
+    pub expected_requests: usize,
 }
 
 impl Default for MockConfig {
@@ -144,6 +147,7 @@ impl Default for MockConfig {
             access_token: None,
             webhook: None,
             record_bodies: true,
+            expected_requests: 0,
         }
     }
 }

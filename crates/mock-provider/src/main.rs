@@ -58,6 +58,9 @@ struct Args {
     /// Keep request bodies and headers in memory (off by default: benchmarks send millions).
     #[arg(long)]
     record_bodies: bool,
+    /// Accepted requests to make room for up front (growing the recording mid-run stalls the mock briefly).
+    #[arg(long, default_value_t = 0)]
+    expected_requests: usize,
 }
 
 #[tokio::main]
@@ -81,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
         access_token: args.access_token,
         webhook,
         record_bodies: args.record_bodies,
+        expected_requests: args.expected_requests,
     };
     let mock = MockProvider::bind(args.listen, config).await?;
     println!("pregon-mock-provider listening on {}", mock.url());

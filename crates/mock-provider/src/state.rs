@@ -129,11 +129,20 @@ struct Counters {
     by_outcome: BTreeMap<Outcome, u64>,
 }
 
-#[derive(Default)]
 pub(crate) struct Recording {
     pub(crate) received: Vec<Received>,
     pub(crate) per_recipient: HashMap<String, usize>,
     pub(crate) duplicates: usize,
+}
+
+impl Recording {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            received: Vec::with_capacity(n),
+            per_recipient: HashMap::with_capacity(n),
+            duplicates: 0,
+        }
+    }
 }
 
 /// State shared by the server, the webhook dispatcher and the [`crate::MockProvider`] handle.
@@ -155,11 +164,12 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     pub(crate) fn new(config: MockConfig) -> Self {
+        let capacity = config.expected_requests;
         Self {
             throttle_left: AtomicU32::new(config.throttle_bursts),
             config: RwLock::new(config),
             window: Mutex::new(VecDeque::new()),
-            recording: Mutex::new(Recording::default()),
+            recording: Mutex::new(Recording::with_capacity(capacity)),
             counters: Mutex::new(Counters::default()),
             accepted_notify: Notify::new(),
             queue: Mutex::new(BinaryHeap::new()),
@@ -233,7 +243,8 @@ impl Shared {
     }
 
     pub(crate) fn reset(&self) {
-        *lock(&self.recording) = Recording::default();
+        let capacity = self.config().expected_requests;
+        *lock(&self.recording) = Recording::with_capacity(capacity);
         *lock(&self.counters) = Counters::default();
         lock(&self.window).clear();
         lock(&self.queue).clear();

@@ -208,6 +208,7 @@ fn main() -> Result<()> {
     let mock = mock_runtime.block_on(MockProvider::start(MockConfig {
         latency: Duration::from_millis(args.latency_ms),
         record_bodies: false,
+        expected_requests: args.messages as usize * 2,
         ..MockConfig::default()
     }));
     eprintln!("mock provider at {} ({} ms latency)", mock.url(), args.latency_ms);
