@@ -116,3 +116,13 @@ pub struct StatusEvent {
     /// For `failed`: the provider's code and text.
     pub error: Option<(String, String)>,
 }
+
+/// Provider error codes that refuse a message now but are worth a retry much later (`retry-failed`): Meta's 131049,
+/// "not delivered to keep the ecosystem healthy" (also 360dialog's, which passes Meta's codes through). Whether it
+/// arrives in the send answer or in a status webhook.
+pub const RETRY_WORTHY_CODES: &[&str] = &["131049"];
+
+/// Whether a failure with this provider code is worth a later retry (see [`RETRY_WORTHY_CODES`]).
+pub fn is_retry_worthy(code: &str) -> bool {
+    RETRY_WORTHY_CODES.contains(&code)
+}

@@ -55,6 +55,10 @@ pub struct ConfigArgs {
     #[arg(long, env = "PREGON_REQUEST_TIMEOUT_SECS", global = true, value_name = "SECS")]
     pub request_timeout_secs: Option<u64>,
 
+    /// Longest a campaign upload may take (the file sent, or fetched from `file_url`), in seconds [default: 600].
+    #[arg(long, env = "PREGON_UPLOAD_TIMEOUT_SECS", global = true, value_name = "SECS")]
+    pub upload_timeout_secs: Option<u64>,
+
     /// Largest campaign file upload (or `file_url` download), in bytes [default: 100000000 (100 MB)].
     #[arg(long, env = "PREGON_MAX_UPLOAD_BYTES", global = true, value_name = "BYTES")]
     pub max_upload_bytes: Option<u64>,
@@ -162,6 +166,7 @@ struct FileConfig {
     log: Option<String>,
     max_body_bytes: Option<usize>,
     request_timeout_secs: Option<u64>,
+    upload_timeout_secs: Option<u64>,
     max_upload_bytes: Option<u64>,
     max_expanded_bytes: Option<u64>,
     fetch_allow_private: Option<bool>,
@@ -240,6 +245,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Request time limit.
     pub request_timeout: Duration,
+    /// Upload request time limit.
+    pub upload_timeout: Duration,
     /// Largest upload.
     pub max_upload_bytes: u64,
     /// Largest expanded archive content.
@@ -275,6 +282,7 @@ impl Default for Config {
             log: "info".into(),
             max_body_bytes: 10 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            upload_timeout: Duration::from_secs(600),
             max_upload_bytes: 100 * 1000 * 1000,
             max_expanded_bytes: 1024 * 1024 * 1024,
             fetch_allow_private: false,
@@ -347,6 +355,11 @@ impl Config {
                 .or(file.request_timeout_secs)
                 .map(Duration::from_secs)
                 .unwrap_or(d.request_timeout),
+            upload_timeout: args
+                .upload_timeout_secs
+                .or(file.upload_timeout_secs)
+                .map(Duration::from_secs)
+                .unwrap_or(d.upload_timeout),
             max_upload_bytes: args
                 .max_upload_bytes
                 .or(file.max_upload_bytes)

@@ -21,6 +21,9 @@ pub struct AppState {
     pub clock: Arc<crate::dispatch::Clock>,
     /// This process's counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Turns true when the server begins to shut down: long-lived responses (live progress) end then, so the graceful
+    /// shutdown does not wait on clients that never hang up.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             dispatch_wake: Arc::new(tokio::sync::Notify::new()),
             clock: Arc::new(crate::dispatch::Clock::default()),
             metrics: Arc::new(crate::metrics::Metrics::default()),
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         })
     }
 }

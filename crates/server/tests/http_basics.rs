@@ -261,3 +261,58 @@ fn docs_list_every_rejection_code() {
         );
     }
 }
+
+/// A live-progress stream of a campaign that is far from done ends when the server shuts down: the graceful shutdown
+/// does not wait for a client that never hangs up.
+#[tokio::test]
+async fn shutdown_ends_live_progress_streams() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
+    let at = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
+    let csv = std::fs::read(pregon_testkit::fixtures().join("files/chat-tonic.csv")).unwrap();
+    let form = pregon_testkit::reqwest::multipart::Form::new()
+        .text("account", account)
+        .text("scheduled_at", at)
+        .part(
+            "file",
+            pregon_testkit::reqwest::multipart::Part::bytes(csv).file_name("c.csv"),
+        );
+    let created: Value = app
+        .request(Method::POST, "/v1/campaigns")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.settled(&id).await;
+
+    // A second server on the same state, which this test shuts down.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(pregon::http::serve(listener, app.state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let mut stream = app
+        .client
+        .get(format!("{base}/v1/campaigns/{id}/events"))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    let first = stream.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("progress"));
+
+    stop.send(()).unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived the shutdown");
+    let served = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    assert!(served.is_ok(), "the server waited on the stream");
+}

@@ -501,3 +501,83 @@ async fn opted_out_numbers_become_suppressed_messages(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }
+
+/// A Chat-Tonic CSV of about `bytes` bytes: the fixture's header and one row repeated.
+fn big_csv(bytes: usize) -> Vec<u8> {
+    let fixture = std::fs::read_to_string(fixtures().join("files").join("chat-tonic.csv")).unwrap();
+    let mut lines = fixture.lines();
+    let (header, row) = (lines.next().unwrap(), lines.next().unwrap());
+    let mut csv = format!("{header}\n");
+    while csv.len() < bytes {
+        csv.push_str(row);
+        csv.push('\n');
+    }
+    csv.into_bytes()
+}
+
+#[tokio::test]
+async fn an_upload_may_exceed_the_json_limit_up_to_the_upload_limit() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.max_body_bytes = 64 * 1024;
+        c.max_upload_bytes = 2_000_000;
+    })
+    .await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
+    let post = |bytes: Vec<u8>| {
+        let form = Form::new()
+            .text("account", account.clone())
+            .part("file", Part::bytes(bytes).file_name("big.csv"));
+        app.request(Method::POST, "/v1/campaigns").multipart(form).send()
+    };
+    // Sixteen times the JSON limit: the file is taken whole.
+    let r = post(big_csv(1_000_000)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["source"]["size"].as_u64().unwrap() >= 1_000_000, "{v}");
+
+    // Past the upload limit: refused as too large, not as a broken upload.
+    let r = post(big_csv(2_100_000)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "payload_too_large");
+
+    // JSON bodies keep their own limit.
+    let shorthand = "x".repeat(100 * 1024);
+    let r = app
+        .post_json(
+            "/v1/messages",
+            &json!({"account": account, "to": "+34612345678", "shorthand": shorthand}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// Chat-Tonic's document shows `curl -H 'Content-Type: application/json' --form upload=@file`: curl then sends
+/// `application/json; boundary=…` with a multipart body, and the upload must work as it does there.
+#[tokio::test]
+async fn chat_tonic_form_sent_with_a_json_content_type_is_read_as_a_form() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let account = app.sandbox_account(json!({"default_language": "en_US"})).await;
+    let form = Form::new().part("upload", file_part("chat-tonic.csv"));
+    let mut headers = pregon_testkit::reqwest::header::HeaderMap::new();
+    headers.insert(
+        "content-type",
+        format!("application/json; boundary={}", form.boundary())
+            .parse()
+            .unwrap(),
+    );
+    let url = format!("/api/v1/acme/hsm/campaign/upload?platform=whatsapp-sandbox&accountId={account}");
+    let r = app
+        .request(Method::POST, &url)
+        .multipart(form)
+        .headers(headers)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{:?}", r.text().await);
+    let v: Value = r.json().await.unwrap();
+    let c = app.settled(v["campaignId"].as_str().unwrap()).await;
+    assert_eq!(c["counts"]["accepted"], 4);
+}

@@ -43,6 +43,7 @@ macro_rules! conformance_suite {
             reservations_never_overlap_and_respect_the_daily_cap,
             a_dead_senders_messages_are_recovered_never_resent,
             status_events_only_move_messages_forward,
+            webhook_failures_keep_whether_a_retry_is_worth_it,
             callbacks_are_enqueued_for_apps_with_a_url_and_claimed_once,
             callbacks_are_retried_at_their_time_and_given_up,
         );
@@ -1531,6 +1532,47 @@ pub async fn status_events_only_move_messages_forward(store: DynStore, _url: &st
     assert!(m0.delivered_at.is_some() && m0.read_at.is_some());
     let k = store.get_campaign(a, c).await.unwrap().counts;
     assert_eq!((k.sent, k.delivered, k.read), (0, 1, 1));
+}
+
+/// A failure reported by webhook with Meta's 131049 is retry-worthy, as it is in a send answer; others are permanent.
+pub async fn webhook_failures_keep_whether_a_retry_is_worth_it(store: DynStore, _url: &str) {
+    let (a, acc, c, _) = running_campaign(&store, 3).await;
+    let q = store.send_queue();
+    let now = chrono::Utc::now();
+    let claimed = q.claim(acc, Some(c), "w1", 10, now).await.unwrap();
+    let ids: Vec<MessageId> = claimed.iter().map(|m| m.id).collect();
+    q.mark_sending("w1", &ids, now).await.unwrap();
+    let sent: Vec<SendResult> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| SendResult::Sent {
+            id: *id,
+            provider_message_id: format!("wamid.{i}"),
+        })
+        .collect();
+    q.record("w1", &sent, now).await.unwrap();
+    let failed = |i: usize, code: &str| StatusEvent {
+        provider_message_id: Some(format!("wamid.{i}")),
+        message_id: None,
+        status: MessageStatus::Failed,
+        at: now,
+        error: Some((code.to_owned(), "refused".to_owned())),
+    };
+    let changes = q
+        .apply_events(acc, &[failed(0, "131049"), failed(1, "131026")])
+        .await
+        .unwrap();
+    assert_eq!(changes.len(), 2);
+    assert_eq!(store.retry_failed(a, c).await.unwrap(), 1, "only the 131049 one");
+    let requeued = store.get_message(a, ids[0]).await.unwrap();
+    assert_eq!(requeued.status, MessageStatus::Queued);
+    let kept = store.get_message(a, ids[1]).await.unwrap();
+    assert_eq!(
+        (kept.status, kept.error_code.as_deref()),
+        (MessageStatus::Failed, Some("131026"))
+    );
+    let k = store.get_campaign(a, c).await.unwrap().counts;
+    assert_eq!((k.failed, k.queued, k.sent), (1, 1, 1));
 }
 
 async fn account_named(store: &DynStore, app: AppId, name: &str) -> AccountId {

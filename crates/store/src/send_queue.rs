@@ -931,11 +931,15 @@ macro_rules! send_queue {
                     let Some((id, campaign, status, app, phone, flag, stored_pid)) = found else { continue };
                     let Ok(current) = status.parse::<MessageStatus>() else { continue };
                     let Some(next) = current.advance(event.status) else { continue };
+                    let kind = match &event.error {
+                        Some((code, _)) if pregon_core::message::is_retry_worthy(code) => $crate::send_queue::FailureKind::RetryWorthy,
+                        _ => $crate::send_queue::FailureKind::Permanent,
+                    };
                     let stamp = match next {
-                        MessageStatus::Sent => "sent_at = COALESCE(sent_at, $3)",
-                        MessageStatus::Delivered => "sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3)",
-                        MessageStatus::Read => "sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3), read_at = COALESCE(read_at, $3)",
-                        _ => "failed_at = COALESCE(failed_at, $3), failure_kind = 'permanent'",
+                        MessageStatus::Sent => "sent_at = COALESCE(sent_at, $3)".to_owned(),
+                        MessageStatus::Delivered => "sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3)".to_owned(),
+                        MessageStatus::Read => "sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3), read_at = COALESCE(read_at, $3)".to_owned(),
+                        _ => format!("failed_at = COALESCE(failed_at, $3), failure_kind = '{}'", kind.as_str()),
                     };
                     let sql = format!(
                         "UPDATE messages SET status = $2, {stamp}, updated_at = $3, owner = NULL, \

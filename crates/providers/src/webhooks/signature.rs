@@ -42,7 +42,7 @@ pub fn verify_meta_signature(app_secret: &str, body: &[u8], header: Option<&str>
 
 /// Meta's subscription handshake: given the GET's raw query string (`hub.mode=subscribe&hub.verify_token=…&
 /// hub.challenge=…`, percent-encoded), the challenge to answer with when the mode is `subscribe` and the token is
-/// `verify_token` (compared in constant time); `None` otherwise — then answer 403. A blank `verify_token` matches
+/// `verify_token` (compared in constant time); `None` otherwise — Pregon then answers 401. A blank `verify_token` matches
 /// nothing.
 pub fn meta_handshake(query: &str, verify_token: &str) -> Option<String> {
     if verify_token.is_empty() {

@@ -30,9 +30,6 @@ pub struct Outcome {
     pub latency: Duration,
 }
 
-/// Meta's "not delivered to keep the ecosystem healthy": worth a retry much later, by `retry-failed`.
-const RETRY_WORTHY: &[&str] = &["131049"];
-
 /// What the recorder needs of its dispatcher. Not the dispatcher itself: that holds the outcome channel's sending
 /// end, which would keep the channel (and so the recorder) open forever.
 pub(super) struct Recorder {
@@ -126,7 +123,7 @@ fn to_result(d: &Recorder, o: &Outcome) -> SendResult {
             message: f.message.clone(),
         },
         SendOutcome::Transient(f) => failed(o.message, f, FailureKind::Transient),
-        SendOutcome::Permanent(f) if RETRY_WORTHY.contains(&f.code.as_str()) => {
+        SendOutcome::Permanent(f) if pregon_core::message::is_retry_worthy(&f.code) => {
             failed(o.message, f, FailureKind::RetryWorthy)
         }
         SendOutcome::Permanent(f) => failed(o.message, f, FailureKind::Permanent),

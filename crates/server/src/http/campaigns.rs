@@ -289,7 +289,11 @@ async fn events(
                 let event = Event::default().event("progress").data(body);
                 return Some((Ok(event), (state, Some(key), finished)));
             }
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let mut stopping = state.stopping.subscribe();
+            tokio::select! {
+                () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+                _ = stopping.wait_for(|stopping| *stopping) => return None,
+            }
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

@@ -18,16 +18,16 @@ pub mod webhooks;
 use crate::auth;
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{HeaderName, Method, StatusCode};
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use error::{ApiError, ensure_error_body};
 use std::future::Future;
 use std::iter::once;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// The request-id header: taken from the client if sent, else generated; echoed in every response.
@@ -76,10 +76,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(middleware::map_response(ensure_error_body))
         .layer(middleware::from_fn(jelou::jelou_shapes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            state.config.request_timeout,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(TraceLayer::new_for_http().make_span_with(request_id_span))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -93,6 +90,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let stopping = state.stopping.clone();
+    let shutdown = async move {
+        shutdown.await;
+        stopping.send_replace(true);
+    };
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
@@ -121,7 +123,50 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// Answers `408 request_timeout` when a request runs past its time limit: the upload limit for campaign uploads
+/// (100 MB on a slow link, or a `file_url` download, takes minutes), the request limit for everything else.
+async fn deadline(State(state): State<AppState>, request: Request, next: middleware::Next) -> Response {
+    let limit = if is_upload(request.method(), request.uri().path()) {
+        state.config.upload_timeout
+    } else {
+        state.config.request_timeout
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::from_status(StatusCode::REQUEST_TIMEOUT).into_response(),
+    }
+}
+
+/// The routes that take a campaign file: native, Jelou and Chat-Tonic.
+fn is_upload(method: &Method, path: &str) -> bool {
+    if method != Method::POST {
+        return false;
+    }
+    matches!(path, "/v1/campaigns" | "/v1/campaigns/validate" | "/v1/hsm/file")
+        || path.strip_prefix("/api/v1/").is_some_and(|rest| {
+            rest.split_once('/')
+                .is_some_and(|(_, tail)| tail == "hsm/campaign/upload")
+        })
+}
+
 /// Page sizes for list endpoints.
 pub(crate) fn page_limit(limit: Option<u32>) -> u32 {
     limit.unwrap_or(100).clamp(1, 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_are_the_four_file_routes() {
+        assert!(is_upload(&Method::POST, "/v1/campaigns"));
+        assert!(is_upload(&Method::POST, "/v1/campaigns/validate"));
+        assert!(is_upload(&Method::POST, "/v1/hsm/file"));
+        assert!(is_upload(&Method::POST, "/api/v1/acme/hsm/campaign/upload"));
+        assert!(!is_upload(&Method::GET, "/v1/campaigns"));
+        assert!(!is_upload(&Method::POST, "/v1/messages"));
+        assert!(!is_upload(&Method::POST, "/api/v1/acme/x/hsm/campaign/upload"));
+        assert!(!is_upload(&Method::POST, "/v1/campaigns/01/pause"));
+    }
 }

@@ -9,7 +9,7 @@ use crate::auth::Caller;
 use crate::ingestion::{self, CHAT_TONIC, IngestSpec, JELOU};
 use crate::spool::{SpoolError, SpooledFile};
 use crate::state::AppState;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router, routing::post};
@@ -21,6 +21,55 @@ use pregon_ingest::pipeline;
 use pregon_store::StoreError;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::convert::Infallible;
+use tower::{Layer, ServiceExt};
+
+/// Room for the text fields beside the file in a multipart upload.
+const FIELDS_ROOM: usize = 1024 * 1024;
+
+/// `request` made ready for the multipart reader when it is a form, or given back as it came (`Err`) when it is not.
+///
+/// A body with a `boundary` is a form whatever its type says: Chat-Tonic's own example sends `curl --form` with
+/// `-H 'Content-Type: application/json'`, which curl sends as `application/json; boundary=…`. The request's body limit
+/// is raised from the JSON limit to the upload limit (plus room for the fields): the spool enforces the exact limit
+/// on the file part, on the bytes as they arrive.
+async fn as_multipart(mut request: Request, max_upload_bytes: u64) -> Result<Request, Request> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let is_form = content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data");
+    let boundary = content_type
+        .split(';')
+        .skip(1)
+        .filter_map(|param| param.split_once('='))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("boundary"))
+        .map(|(_, value)| value.trim().trim_matches('"').to_owned());
+    match (is_form, boundary) {
+        (true, _) => {}
+        (false, Some(boundary)) => {
+            let form = format!("multipart/form-data; boundary=\"{boundary}\"");
+            let Ok(value) = header::HeaderValue::from_str(&form) else {
+                return Err(request);
+            };
+            request.headers_mut().insert(header::CONTENT_TYPE, value);
+        }
+        (false, None) => return Err(request),
+    }
+    let limit = usize::try_from(max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(FIELDS_ROOM);
+    let raise =
+        DefaultBodyLimit::max(limit).layer(tower::service_fn(|r: Request| async move { Ok::<_, Infallible>(r) }));
+    match raise.oneshot(request).await {
+        Ok(request) => Ok(request),
+        Err(never) => match never {},
+    }
+}
 
 /// The native validation route (under `/v1`; `POST /v1/campaigns` is routed with the campaign list).
 pub fn routes() -> Router<AppState> {
@@ -61,53 +110,61 @@ impl UploadInput {
 
     /// Read a multipart form (`file_fields` name the file part: `file`, `upload`) or a JSON object.
     pub async fn read(state: &AppState, request: Request, file_fields: &[&str]) -> Result<UploadInput, ApiError> {
-        let is_multipart = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("multipart/form-data"));
         let mut input = UploadInput::default();
-        if is_multipart {
-            let mut multipart = Multipart::from_request(request, state)
-                .await
-                .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
-            while let Some(field) = multipart
-                .next_field()
-                .await
-                .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("malformed multipart body: {e}")))?
-            {
-                let name = field.name().unwrap_or_default().to_owned();
-                if file_fields.contains(&name.as_str()) {
-                    input.file_name = field.file_name().map(str::to_owned);
-                    let spooled =
-                        crate::spool::spool_field(field, &state.config.spool_dir, state.config.max_upload_bytes)
-                            .await
-                            .map_err(spool_error)?;
-                    input.file = Some(spooled);
-                } else {
-                    let text = field
-                        .text()
-                        .await
-                        .map_err(|e| ApiError::invalid_field(&name, format!("cannot read `{name}`: {e}")))?;
-                    input.fields.insert(name, text);
-                }
-            }
-        } else {
-            let Json(body): Json<Value> = Json::from_request(request, state).await?;
-            let Value::Object(map) = body else {
-                return Err(ApiError::new(ErrorCode::InvalidJson, "the body must be a JSON object"));
-            };
-            for (k, v) in map {
-                let text = match v {
-                    Value::String(s) => s,
-                    Value::Null => continue,
-                    other => other.to_string(),
-                };
-                input.fields.insert(k, text);
-            }
+        match as_multipart(request, state.config.max_upload_bytes).await {
+            Ok(request) => input.read_multipart(state, request, file_fields).await?,
+            Err(request) => input.read_json(state, request).await?,
         }
         input.file_url = input.text("file_url").or_else(|| input.text("fileUrl"));
         Ok(input)
+    }
+
+    async fn read_multipart(
+        &mut self,
+        state: &AppState,
+        request: Request,
+        file_fields: &[&str],
+    ) -> Result<(), ApiError> {
+        let mut multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, e.body_text()))?;
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("malformed multipart body: {e}")))?
+        {
+            let name = field.name().unwrap_or_default().to_owned();
+            if file_fields.contains(&name.as_str()) {
+                self.file_name = field.file_name().map(str::to_owned);
+                let spooled = crate::spool::spool_field(field, &state.config.spool_dir, state.config.max_upload_bytes)
+                    .await
+                    .map_err(spool_error)?;
+                self.file = Some(spooled);
+            } else {
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|e| ApiError::invalid_field(&name, format!("cannot read `{name}`: {e}")))?;
+                self.fields.insert(name, text);
+            }
+        }
+        Ok(())
+    }
+
+    async fn read_json(&mut self, state: &AppState, request: Request) -> Result<(), ApiError> {
+        let Json(body): Json<Value> = Json::from_request(request, state).await?;
+        let Value::Object(map) = body else {
+            return Err(ApiError::new(ErrorCode::InvalidJson, "the body must be a JSON object"));
+        };
+        for (k, v) in map {
+            let text = match v {
+                Value::String(s) => s,
+                Value::Null => continue,
+                other => other.to_string(),
+            };
+            self.fields.insert(k, text);
+        }
+        Ok(())
     }
 
     /// The file: the uploaded one, or the one fetched from `file_url`.

@@ -1,7 +1,8 @@
-//! Provider webhooks: `GET/POST /webhooks/{provider}/{account}`, outside the token layer. Meta and 360dialog's
-//! Meta-shaped bodies are checked with `X-Hub-Signature-256` against the account's `app_secret` (Meta); providers
-//! that sign nothing must carry the account's `webhook_secret` in the URL (`?token=…`) or an `X-Webhook-Token`
-//! header. A refused request changes nothing, is counted, and is kept for audit like the others. Status events move
+//! Provider webhooks: `GET/POST /webhooks/{provider}/{account}`, outside the token layer. Meta bodies are checked
+//! with `X-Hub-Signature-256` against the account's `app_secret`; the other providers (360dialog included: its
+//! Meta-shaped bodies come unsigned) must carry the account's `webhook_secret` in the URL (`?token=…`) or an
+//! `X-Webhook-Token` header. A refused request changes nothing, is counted, and is kept for audit like the others
+//! (its first [`REFUSED_BODY_KEPT`] bytes: anyone who knows an account id can send one). Status events move
 //! messages forward only (late and repeated ones change nothing); a user's reply that is an opt-out keyword adds the
 //! number to the app's opt-out list. Status changes and replies become outbound callbacks of apps that set one.
 
@@ -93,6 +94,21 @@ fn authenticate(account: &Account, headers: &HeaderMap, query: Option<&str>, bod
     }
 }
 
+/// How much of a refused request's body is kept for audit.
+pub const REFUSED_BODY_KEPT: usize = 4096;
+
+/// The start of a refused body, cut at a character boundary.
+fn refused_excerpt(text: &str) -> &str {
+    if text.len() <= REFUSED_BODY_KEPT {
+        return text;
+    }
+    let mut end = REFUSED_BODY_KEPT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 async fn receive(
     State(state): State<AppState>,
     Path((provider, id)): Path<(String, String)>,
@@ -108,7 +124,13 @@ async fn receive(
     if let Err(why) = authenticate(&account, &headers, query.as_deref(), &body) {
         state.metrics.webhook_requests_refused.fetch_add(1, Ordering::Relaxed);
         let _ = q
-            .record_webhook(account.id, kind.as_str(), &text, &format!("refused: {why}"), now)
+            .record_webhook(
+                account.id,
+                kind.as_str(),
+                refused_excerpt(&text),
+                &format!("refused: {why}"),
+                now,
+            )
             .await;
         tracing::warn!(account = %account.id, provider = %kind, %why, "webhook refused");
         return Err(ApiError::new(ErrorCode::Unauthorized, why));
@@ -118,7 +140,13 @@ async fn receive(
         Err(e) => {
             state.metrics.webhook_requests_refused.fetch_add(1, Ordering::Relaxed);
             let _ = q
-                .record_webhook(account.id, kind.as_str(), &text, &format!("refused: {e}"), now)
+                .record_webhook(
+                    account.id,
+                    kind.as_str(),
+                    refused_excerpt(&text),
+                    &format!("refused: {e}"),
+                    now,
+                )
                 .await;
             return Err(ApiError::new(ErrorCode::InvalidJson, e.to_string()));
         }
@@ -167,4 +195,18 @@ async fn receive(
         "opted_out": opted_out.len(),
     }))
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_bodies_are_cut_at_a_character_boundary() {
+        assert_eq!(refused_excerpt("short"), "short");
+        let long = "é".repeat(REFUSED_BODY_KEPT);
+        let kept = refused_excerpt(&long);
+        assert!(kept.len() <= REFUSED_BODY_KEPT && kept.len() > REFUSED_BODY_KEPT - 2);
+        assert!(kept.chars().all(|c| c == 'é'));
+    }
 }
