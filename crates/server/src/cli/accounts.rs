@@ -14,7 +14,7 @@ pub enum AccountsCommand {
     /// List the app's accounts: id, name, provider, sender, rate and templates.
     List,
     /// Create an account and print its id as the last line.
-    Create(CreateAccountArgs),
+    Create(Box<CreateAccountArgs>),
 }
 
 /// `accounts create`: the fields of `POST /v1/accounts`.
@@ -148,7 +148,7 @@ pub async fn run_accounts(remote: &Remote, command: AccountsCommand) -> Result<u
             }
             Ok(0)
         }
-        AccountsCommand::Create(args) => create_account(&client, args).await,
+        AccountsCommand::Create(args) => create_account(&client, *args).await,
     }
 }
 

@@ -26,7 +26,7 @@ const CHUNK: usize = 64 * 1024;
 #[derive(Subcommand, Debug)]
 pub enum CampaignCommand {
     /// Upload a campaign file, show the upload and the ingestion, and print the campaign id as the last line.
-    Upload(UploadArgs),
+    Upload(Box<UploadArgs>),
     /// Print a campaign's status and its messages per status; --watch shows live bars until it ends.
     Status {
         /// The campaign id.
