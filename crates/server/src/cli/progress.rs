@@ -89,11 +89,12 @@ impl StatusBars {
         }
     }
 
-    /// Leave the last state on screen and stop drawing.
+    /// Leave the last state on screen and stop drawing. `abandon`, not `finish`: finishing fills every bar to its
+    /// length, which would show a cancelled campaign as all sent.
     pub fn finish(&self) {
-        self.header.finish();
+        self.header.abandon();
         for (_, bar) in &self.bars {
-            bar.finish();
+            bar.abandon();
         }
     }
 }
