@@ -97,9 +97,10 @@ enum Command {
         #[command(subcommand)]
         command: accounts::TemplatesCommand,
     },
-    /// Check a campaign file offline (no server, no database) against templates in a JSON file, with the pipeline
-    /// the server runs; list every rejected row. Exit 0: every row accepted; 10: some rejected; 11: the file
-    /// cannot be used.
+    /// Check a campaign file offline against a JSON file of templates, with the server's own pipeline.
+    ///
+    /// No server and no database: the file is sniffed, unwrapped, read and validated as an upload would be, and
+    /// every rejected row is listed. Exit 0: every row accepted; 10: some rejected; 11: the file cannot be used.
     Validate(validate::ValidateArgs),
 }
 
