@@ -79,6 +79,22 @@ impl IngestSpec {
         limits: Limits,
         skip_through: u64,
     ) -> Result<PipelineOptions, String> {
+        self.pipeline_options_with(
+            account.settings.default_language.clone(),
+            account.settings.default_region.clone(),
+            limits,
+            skip_through,
+        )
+    }
+
+    /// The same with the account's defaults given apart: `pregon validate` reads a file offline, with no account.
+    pub fn pipeline_options_with(
+        &self,
+        default_language: Option<String>,
+        default_region: Option<String>,
+        limits: Limits,
+        skip_through: u64,
+    ) -> Result<PipelineOptions, String> {
         Ok(PipelineOptions {
             model: self.row_model()?,
             open: OpenOptions {
@@ -87,8 +103,8 @@ impl IngestSpec {
             },
             defaults: CampaignDefaults {
                 template: self.template.clone().map(|t| (t, self.language.clone())),
-                default_language: account.settings.default_language.clone(),
-                default_region: account.settings.default_region.clone(),
+                default_language,
+                default_region,
                 media: self.media_url.clone().map(|url| MediaRef {
                     from: Some("URL".into()),
                     kind: self.media_type.clone(),

@@ -382,7 +382,8 @@ pub async fn check_template(
 }
 
 /// The native spec from the form: a `template` makes it the Jelou-style mapping model, else Chat-Tonic columns.
-fn native_spec(input: &UploadInput) -> Result<IngestSpec, ApiError> {
+/// Public so that `pregon validate` reads the fields the CLI would upload exactly as this endpoint does.
+pub fn native_spec(input: &UploadInput) -> Result<IngestSpec, ApiError> {
     let template = input.text("template");
     let button_payloads = match input.json("button_payloads")? {
         None => Vec::new(),
