@@ -4,12 +4,15 @@ import { h, s, fmtNumber } from "./dom.js";
 
 const W = 640, H = 220, LEFT = 44, RIGHT = 12, TOP = 12, BOTTOM = 28;
 
-/** The smallest 1, 2 or 5 × 10^k at or above `n`, so the axis reads in round figures. */
-function niceMax(n) {
+/** The smallest 1, 2 or 5 × 10^k at or above `n` (at least 1: counts are whole), so the axis reads in round figures. */
+function niceStep(n) {
   if (n <= 1) return 1;
   const k = 10 ** Math.floor(Math.log10(n));
   return [1, 2, 5, 10].map((m) => m * k).find((v) => v >= n);
 }
+
+/** Fewer buckets than this are padded on both sides, so a short campaign is a bar in context, not a block. */
+const MIN_BUCKETS = 24;
 
 function timeLabel(ms, spanMs) {
   const d = new Date(ms);
@@ -45,19 +48,25 @@ export function drawTimeline(timeline, { running = false } = {}) {
     wrap.append(h("p", { class: "empty" }, running ? "Waiting for the first sends…" : "No sends recorded for this campaign."));
     return wrap;
   }
-  const first = Math.min(...times), last = Math.max(...times);
+  let first = Math.min(...times), last = Math.max(...times);
+  const short = MIN_BUCKETS - ((last - first) / step + 1);
+  if (short > 0) {
+    first -= Math.floor(short / 2) * step;
+    last += Math.ceil(short / 2) * step;
+  }
   const buckets = [];
   for (let t = first; t <= last; t += step) buckets.push([t, sent.get(t) ?? 0]);
-  const max = niceMax(Math.max(...buckets.map(([, n]) => n)));
+  const tick = niceStep(Math.max(...buckets.map(([, n]) => n)) / 4);
+  const max = tick * 4;
   const plotW = W - LEFT - RIGHT, plotH = H - TOP - BOTTOM;
   const bw = plotW / buckets.length;
   const y = (n) => TOP + plotH - (n / max) * plotH;
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `Messages sent ${bucketLabel(timeline.bucket_seconds)}` });
   for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4;
+    const v = tick * i;
     svg.append(
       s("line", { x1: LEFT, x2: W - RIGHT, y1: y(v), y2: y(v), class: "grid" }),
-      s("text", { x: LEFT - 6, y: y(v) + 4, class: "axis", "text-anchor": "end" }, fmtNumber(Math.round(v * 10) / 10)));
+      s("text", { x: LEFT - 6, y: y(v) + 4, class: "axis", "text-anchor": "end" }, fmtNumber(v)));
   }
   buckets.forEach(([t, n], i) => {
     if (!n) return;

@@ -84,7 +84,7 @@ function campaignRow(c, accountNames) {
 /** Every campaign, newest first, refreshed while any is still open. */
 export async function listView(main, { signal }) {
   const body = h("tbody");
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
+  const more = h("button", { type: "button", id: "load-more", class: "secondary", hidden: true }, "Load more");
   const status = h("div");
   fill(main,
     pageHead("Campaigns", h("a", { href: "#/campaigns/new", class: "button primary" }, "New campaign")),
@@ -192,7 +192,7 @@ export async function campaignView(main, { signal, id }) {
       h("div", { class: "progress-label" }, h("strong", null, `${Math.round(c.percent ?? 0)}%`),
         ` · ${fmtNumber(done)} of ${fmtNumber(c.counts.accepted)} messages settled`));
     const reason = c.pause_reason || c.failure_reason;
-    const item = (k, v) => [h("dt", null, k), h("dd", null, v)];
+    const item = (k, v) => h("div", null, h("dt", null, k), h("dd", null, v));
     fill(meta,
       item("Created", fmtTime(c.created_at)), item("Scheduled", fmtTime(c.scheduled_at)),
       item("Started", fmtTime(c.started_at)), item("Finished", fmtTime(c.finished_at)),
