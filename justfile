@@ -18,6 +18,16 @@ test:
         env -u DATABASE_URL cargo test --workspace --no-fail-fast; \
     fi
 
+# Needs `chromium` and `chromium-driver` (/usr/bin/chromium, /usr/bin/chromedriver; or CHROME_BIN / CHROMEDRIVER);
+# screenshots go to target/ui-screenshots/.
+# The dashboard's browser test: its main flows in headless Chromium (crates/server/tests/ui.rs).
+test-ui:
+    if cargo nextest --version >/dev/null 2>&1; then \
+        env -u DATABASE_URL cargo nextest run -p pregon --test ui --run-ignored ignored-only; \
+    else \
+        env -u DATABASE_URL cargo test -p pregon --test ui -- --ignored; \
+    fi
+
 # Every benchmark. Release builds; a measurement to read, never a timed test.
 bench: bench-ingest bench-send bench-progress
 

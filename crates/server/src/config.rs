@@ -100,6 +100,16 @@ pub struct ConfigArgs {
     #[arg(long, env = "PREGON_WEBHOOK_RETENTION_DAYS", global = true, value_name = "DAYS")]
     pub webhook_retention_days: Option<u64>,
 
+    /// Days the per-second send counts of campaigns are kept: the dashboard's sends-over-time chart reaches back
+    /// this far [default: 7].
+    #[arg(
+        long,
+        env = "PREGON_SEND_TIMELINE_RETENTION_DAYS",
+        global = true,
+        value_name = "DAYS"
+    )]
+    pub send_timeline_retention_days: Option<u64>,
+
     /// The token a Prometheus scraper sends to read `/metrics` (as `Authorization: Bearer …`); unset, `/metrics` is off.
     #[arg(
         long,
@@ -175,6 +185,7 @@ struct FileConfig {
     demo: Option<bool>,
     optout_keywords: Option<Vec<String>>,
     webhook_retention_days: Option<u64>,
+    send_timeline_retention_days: Option<u64>,
     metrics_token: Option<String>,
     send: Option<bool>,
     send_max_attempts: Option<u32>,
@@ -263,6 +274,8 @@ pub struct Config {
     pub optout_keywords: Vec<String>,
     /// How long webhook bodies are kept.
     pub webhook_retention: Duration,
+    /// How long per-second send counts (the campaign timeline) are kept.
+    pub send_timeline_retention: Duration,
     /// The token that opens `/metrics`, if any.
     pub metrics_token: Option<String>,
     /// Run the dispatcher in this process.
@@ -293,6 +306,7 @@ impl Default for Config {
                 .map(String::from)
                 .to_vec(),
             webhook_retention: Duration::from_secs(7 * 86_400),
+            send_timeline_retention: Duration::from_secs(7 * 86_400),
             metrics_token: None,
             send: true,
             sending: crate::dispatch::SendingConfig::default(),
@@ -389,6 +403,11 @@ impl Config {
                 .or(file.webhook_retention_days)
                 .map(|days| Duration::from_secs(days * 86_400))
                 .unwrap_or(d.webhook_retention),
+            send_timeline_retention: args
+                .send_timeline_retention_days
+                .or(file.send_timeline_retention_days)
+                .map(|days| Duration::from_secs(days * 86_400))
+                .unwrap_or(d.send_timeline_retention),
             metrics_token: args
                 .metrics_token
                 .clone()

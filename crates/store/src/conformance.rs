@@ -46,6 +46,7 @@ macro_rules! conformance_suite {
             webhook_failures_keep_whether_a_retry_is_worth_it,
             callbacks_are_enqueued_for_apps_with_a_url_and_claimed_once,
             callbacks_are_retried_at_their_time_and_given_up,
+            send_timelines_sum_sends_per_bucket,
         );
     };
     (@cases $backend:expr; $($case:ident),+ $(,)?) => {
@@ -1279,6 +1280,84 @@ async fn running_campaign(store: &DynStore, n: usize) -> (AppId, AccountId, Camp
     assert_eq!(started.len(), 1);
     assert_eq!(started[0].status, CampaignStatus::Running);
     (a, acc, c, batch)
+}
+
+/// Send `n` messages of running campaign `c` at `at`, all accepted by the provider.
+async fn send_at(store: &DynStore, acc: AccountId, c: CampaignId, n: u32, at: chrono::DateTime<chrono::Utc>) {
+    let q = store.send_queue();
+    let claimed = q.claim(acc, Some(c), "w1", n, at).await.unwrap();
+    // Exactly `n`: PostgreSQL once claimed every pending message here (see `claim_in`).
+    assert_eq!(claimed.len(), n as usize, "a claim takes at most its limit");
+    let ids: Vec<MessageId> = claimed.iter().map(|m| m.id).collect();
+    assert_eq!(q.mark_sending("w1", &ids, at).await.unwrap().len(), n as usize);
+    let results: Vec<SendResult> = ids
+        .iter()
+        .map(|id| SendResult::Sent {
+            id: *id,
+            provider_message_id: format!("wamid.{id}"),
+        })
+        .collect();
+    q.record("w1", &results, at).await.unwrap();
+}
+
+pub async fn send_timelines_sum_sends_per_bucket(store: DynStore, _url: &str) {
+    let (a, acc, c, _) = running_campaign(&store, 8).await;
+    // Another campaign of the same account sending in the same seconds: its sends are not this one's.
+    let other = campaign(&store, a, acc).await;
+    store
+        .insert_messages(a, other, &messages(4, MessageStatus::Pending))
+        .await
+        .unwrap();
+    store
+        .set_campaign_status(a, other, CampaignStatus::Scheduled, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .send_queue()
+            .start_due_campaigns(chrono::Utc::now())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let q = store.send_queue();
+    assert_eq!(q.send_timeline(c, 60).await.unwrap(), vec![], "nothing sent yet");
+
+    // A whole minute, so the buckets of 60 s start exactly there.
+    let base = chrono::DateTime::from_timestamp(1_790_000_040, 0).unwrap();
+    let s = chrono::Duration::seconds;
+    send_at(&store, acc, c, 2, base).await;
+    send_at(&store, acc, c, 1, base + s(1)).await;
+    send_at(&store, acc, c, 3, base + s(65)).await;
+    send_at(&store, acc, other, 4, base).await;
+
+    assert_eq!(
+        q.send_timeline(c, 1).await.unwrap(),
+        vec![(base, 2), (base + s(1), 1), (base + s(65), 3)]
+    );
+    assert_eq!(
+        q.send_timeline(c, 60).await.unwrap(),
+        vec![(base, 3), (base + s(60), 3)]
+    );
+    assert_eq!(
+        q.send_timeline(c, 0).await.unwrap(),
+        q.send_timeline(c, 1).await.unwrap()
+    );
+    // Buckets are aligned to the epoch, not to the first send: 1,790,000,040 is 40 s into a 100 s bucket.
+    assert_eq!(
+        q.send_timeline(c, 100).await.unwrap(),
+        vec![(base - s(40), 3), (base + s(60), 3)]
+    );
+    assert_eq!(q.send_timeline(other, 60).await.unwrap(), vec![(base, 4)]);
+
+    // Purging reaches the timeline, second by second.
+    q.purge_send_rates(base + s(1)).await.unwrap();
+    assert_eq!(
+        q.send_timeline(c, 60).await.unwrap(),
+        vec![(base, 1), (base + s(60), 3)]
+    );
+    assert_eq!(q.send_timeline(other, 60).await.unwrap(), vec![]);
 }
 
 pub async fn claims_are_exclusive_and_counted(store: DynStore, _url: &str) {

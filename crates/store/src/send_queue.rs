@@ -313,6 +313,14 @@ pub trait SendQueue: Send + Sync {
     async fn send_rate(&self, campaign: CampaignId, seconds: u32, now: DateTime<Utc>) -> Result<f64, StoreError>;
     /// Forget per-second send counts older than `before`.
     async fn purge_send_rates(&self, before: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Messages of `campaign` accepted by the provider per bucket of `bucket_seconds` (0 counts as 1), oldest
+    /// first, each bucket starting at a multiple of `bucket_seconds` since the Unix epoch; buckets without a send
+    /// are left out. It reaches back as far as the per-second counts are kept (`purge_send_rates`).
+    async fn send_timeline(
+        &self,
+        campaign: CampaignId,
+        bucket_seconds: u32,
+    ) -> Result<Vec<(DateTime<Utc>, u64)>, StoreError>;
     /// Campaign messages by provider and status, summed from the campaign counters (for `/metrics`).
     async fn totals_by_provider(&self) -> Result<Vec<(String, String, u64)>, StoreError>;
     /// Pause a running campaign from the worker side, with the reason; false if it was not running.
@@ -408,11 +416,15 @@ macro_rules! send_queue {
                 limit: u32,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<(Message, Option<uuid::Uuid>)>, StoreError> {
+                // The ids are picked once, in a materialized CTE. As `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
+                // LOCKED)`, PostgreSQL may rescan the subquery for each row it updates; every rescan skips the rows
+                // this statement has just updated and locks the next n, so the claim took every pending message.
                 let sql = format!(
-                    "UPDATE messages SET status = 'queued', owner = $2, updated_at = $4 WHERE id IN (\
+                    "WITH picked AS MATERIALIZED (\
                        SELECT id FROM messages WHERE {scope} AND status = $5 AND owner IS NULL \
                        AND (not_before IS NULL OR not_before <= $4) ORDER BY id LIMIT $3{}) \
-                     AND status = $5 AND owner IS NULL RETURNING {MESSAGE_COLUMNS}",
+                     UPDATE messages SET status = 'queued', owner = $2, updated_at = $4 \
+                     WHERE id IN (SELECT id FROM picked) AND status = $5 AND owner IS NULL RETURNING {MESSAGE_COLUMNS}",
                     Self::skip_locked()
                 );
                 let rows: Vec<MessageRow> = sqlx::query_as(AssertSqlSafe(sql))
@@ -1031,10 +1043,12 @@ macro_rules! send_queue {
                 lease_until: chrono::DateTime<chrono::Utc>,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<$crate::send_queue::ClaimedCallback>, StoreError> {
+                // Picked once in a materialized CTE, for the reason given in `claim_in`.
                 let sql = format!(
-                    "UPDATE callbacks SET attempts = attempts + 1, next_at = $2 WHERE id IN (\
+                    "WITH picked AS MATERIALIZED (\
                        SELECT id FROM callbacks WHERE next_at <= $1 ORDER BY next_at LIMIT $3{}) \
-                     AND next_at <= $1 RETURNING id, app_id, event, attempts",
+                     UPDATE callbacks SET attempts = attempts + 1, next_at = $2 \
+                     WHERE id IN (SELECT id FROM picked) AND next_at <= $1 RETURNING id, app_id, event, attempts",
                     Self::skip_locked()
                 );
                 let rows: Vec<(uuid::Uuid, uuid::Uuid, String, i64)> = sqlx::query_as(AssertSqlSafe(sql))
@@ -1176,6 +1190,31 @@ macro_rules! send_queue {
                     .execute(&self.pool)
                     .await?;
                 Ok(())
+            }
+
+            async fn send_timeline(
+                &self,
+                campaign: CampaignId,
+                bucket_seconds: u32,
+            ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, u64)>, StoreError> {
+                let bucket = i64::from(bucket_seconds.max(1));
+                // Integer division on both backends: `second` is an integer column and the bucket an integer.
+                let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
+                    "SELECT (second / $2) * $2, CAST(SUM(sent) AS BIGINT) FROM campaign_sends \
+                     WHERE campaign_id = $1 GROUP BY 1 ORDER BY 1",
+                )
+                .bind(campaign.0)
+                .bind(bucket)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    // Seconds come from `DateTime::timestamp` on the way in, so every one converts back.
+                    .filter_map(|(start, sent)| {
+                        let at = chrono::DateTime::from_timestamp(start, 0)?;
+                        Some((at, u64::try_from(sent.unwrap_or(0)).unwrap_or(0)))
+                    })
+                    .collect())
             }
 
             async fn totals_by_provider(&self) -> Result<Vec<(String, String, u64)>, StoreError> {

@@ -230,7 +230,11 @@ async fn recover(state: &AppState, owner: &str) {
     if let Err(e) = q.purge_webhooks(now - keep).await {
         tracing::warn!(error = %e, "cannot purge old webhook bodies");
     }
-    if let Err(e) = q.purge_send_rates(now - chrono::Duration::minutes(5)).await {
+    // The measured rate of `GET /v1/campaigns/{id}` reads the last seconds, so even `0` days keeps a few minutes.
+    let keep = chrono::Duration::from_std(state.config.send_timeline_retention)
+        .unwrap_or(chrono::Duration::days(7))
+        .max(chrono::Duration::minutes(5));
+    if let Err(e) = q.purge_send_rates(now - keep).await {
         tracing::warn!(error = %e, "cannot purge old send rates");
     }
 }

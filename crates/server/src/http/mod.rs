@@ -5,6 +5,7 @@ pub mod callback;
 pub mod campaigns;
 pub mod chat_tonic;
 pub mod controls;
+pub mod dashboard;
 pub mod error;
 pub mod health;
 pub mod jelou;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(optouts::routes())
         .merge(samples::routes())
         .merge(callback::routes())
+        .merge(dashboard::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_app));
 
     let chat_tonic =
@@ -71,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", chat_tonic)
         .merge(health::routes())
         .merge(webhooks::routes())
+        .merge(dashboard::public_routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED) })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
