@@ -28,8 +28,48 @@ test-ui:
         env -u DATABASE_URL cargo test -p pregon --test ui -- --ignored; \
     fi
 
-# Every benchmark. Release builds; a measurement to read, never a timed test.
-bench: bench-ingest bench-send bench-progress
+# Every benchmark, then target/bench/summary.{md,json}. Release builds; a measurement to read, never a timed test.
+# Takes about an hour on 2 cores (the 10,000,000-row runs dominate).
+bench: bench-ingest bench-send bench-progress bench-workers bench-ingest-10m bench-summary
+
+# The ingest scale run: a 10,000,000-row CSV on PostgreSQL beside `psql \copy` of the same rows;
+# writes target/bench/ingest-10m.{md,json}.
+bench-ingest-10m *ARGS:
+    env -u DATABASE_URL cargo run --release -p pregon-bench --bin bench-ingest -- --rows 10000000 --csv-only --backends postgres --name ingest-10m {{ARGS}}
+
+# Three `pregon serve` worker processes sharing one 100,000-message campaign on PostgreSQL at 1,000 msg/s (no faults):
+# throughput, the most in any second at the mock, duplicates; writes target/bench/workers.{md,json}.
+bench-workers *ARGS:
+    env -u DATABASE_URL cargo build --release -p pregon --bin pregon
+    env -u DATABASE_URL cargo run --release -p pregon-bench --bin chaos -- --calm --workers 3 --rate 1000 --concurrency 400 --latency-ms 200 {{ARGS}}
+
+# Fault injection (docs/reliability.md): a 100,000-message campaign on PostgreSQL across 3 workers while one is
+# SIGKILLed 10 times, PostgreSQL restarts once and the mock answers 429/5xx in bursts and drops connections; then the
+# verdict (one terminal state each, nobody messaged twice, counters = recount); writes target/bench/chaos.{md,json}.
+chaos *ARGS:
+    env -u DATABASE_URL cargo build --release -p pregon --bin pregon
+    env -u DATABASE_URL cargo run --release -p pregon-bench --bin chaos -- {{ARGS}}
+
+# One Markdown page and one JSON file of every benchmark report present under target/bench.
+bench-summary:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cd target/bench
+    {
+        echo "# Pregon benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD))"
+        for name in ingest ingest-10m send progress workers chaos; do
+            [ -f "$name.md" ] && { echo; cat "$name.md"; }
+        done
+    } > summary.md
+    {
+        echo "{"
+        sep=""
+        for name in ingest ingest-10m send progress workers chaos; do
+            [ -f "$name.json" ] && { printf '%s"%s": ' "$sep" "$name"; cat "$name.json"; sep=","; }
+        done
+        echo "}"
+    } > summary.json
+    echo "written: target/bench/summary.md and summary.json"
 
 # Generates a 1,000,000-row Chat-Tonic CSV (3 parameters), the same rows as JSON and 200,000 as XLSX; PostgreSQL at
 # PREGON_TEST_POSTGRES_URL; extra flags pass through (`just bench-ingest --help`); writes target/bench/ingest.{md,json}.

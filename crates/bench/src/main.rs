@@ -62,6 +62,12 @@ struct RunArgs {
     /// Run each case this many times; the report gives the median and the range.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+    /// Only the big CSV file (no small CSV, JSON or XLSX): the scale run, `--rows 10000000 --csv-only`.
+    #[arg(long)]
+    csv_only: bool,
+    /// The reports' file name, without extension.
+    #[arg(long, default_value = "ingest")]
+    name: String,
     /// Before each case, wait up to this many seconds for other processes to leave the CPU (0: do not wait).
     #[arg(long, default_value_t = 600)]
     max_wait_quiet: u64,
@@ -256,6 +262,9 @@ fn run_all(args: &RunArgs) -> Result<()> {
         (&xlsx, "xlsx", args.xlsx_rows, inputs::write_xlsx),
     ];
     for (path, format, rows, write) in plan {
+        if args.csv_only && *path != *csv {
+            continue;
+        }
         let t = Instant::now();
         let written = write(path, rows)?;
         eprintln!(
@@ -297,6 +306,9 @@ fn run_all(args: &RunArgs) -> Result<()> {
         (&xlsx, "xlsx", args.xlsx_rows, true),
         (&xlsx, "xlsx", args.xlsx_rows, false),
     ] {
+        if args.csv_only && format != "csv" {
+            continue;
+        }
         let kind = if read_only { Kind::ReadOnly } else { Kind::Pipeline };
         let mut argv = vec![
             "pipeline".into(),
@@ -333,6 +345,9 @@ fn run_all(args: &RunArgs) -> Result<()> {
             (&json, "json", args.rows),
             (&xlsx, "xlsx", args.xlsx_rows),
         ] {
+            if args.csv_only && *file != csv {
+                continue;
+            }
             run(
                 Case::new(Kind::Ingest, format, name, rows),
                 vec![
@@ -362,11 +377,11 @@ fn run_all(args: &RunArgs) -> Result<()> {
     );
     let markdown = report.markdown();
     println!("{markdown}");
-    std::fs::write(out_dir.join("ingest.md"), &markdown)?;
+    std::fs::write(out_dir.join(format!("{}.md", args.name)), &markdown)?;
     std::fs::write(
-        out_dir.join("ingest.json"),
+        out_dir.join(format!("{}.json", args.name)),
         serde_json::to_string_pretty(&report.json())?,
     )?;
-    eprintln!("written: {}/ingest.md and ingest.json", out_dir.display());
+    eprintln!("written: {}/{name}.md and {name}.json", out_dir.display(), name = args.name);
     Ok(())
 }
