@@ -9,6 +9,7 @@ pub mod error;
 pub mod health;
 pub mod jelou;
 pub mod messages;
+pub mod openapi;
 pub mod optouts;
 pub mod samples;
 pub mod templates;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", chat_tonic)
         .merge(health::routes())
         .merge(webhooks::routes())
+        .merge(openapi::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED) })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
