@@ -382,6 +382,10 @@ fn run_all(args: &RunArgs) -> Result<()> {
         out_dir.join(format!("{}.json", args.name)),
         serde_json::to_string_pretty(&report.json())?,
     )?;
-    eprintln!("written: {}/{name}.md and {name}.json", out_dir.display(), name = args.name);
+    eprintln!(
+        "written: {}/{name}.md and {name}.json",
+        out_dir.display(),
+        name = args.name
+    );
     Ok(())
 }

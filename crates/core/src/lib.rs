@@ -2,6 +2,7 @@
 //! rely on it and every rule in it is unit-tested.
 
 pub mod account;
+pub mod address;
 pub mod campaign;
 pub mod error;
 pub mod ids;

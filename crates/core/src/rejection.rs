@@ -39,7 +39,7 @@ rejection_codes! {
     ParameterCount => ("parameter_count", "The number of parameters differs from what the template's header and body take."),
     InvalidParameter => ("invalid_parameter", "A parameter is empty, has a new line or a tab, more than 4 consecutive spaces, or makes the text too long."),
     MissingMedia => ("missing_media", "The template has an IMAGE, VIDEO or DOCUMENT header and the row gives no media URL."),
-    InvalidMedia => ("invalid_media", "The media URL is not an http(s) URL, or the media type does not match the template header."),
+    InvalidMedia => ("invalid_media", "The media URL is not an http(s) URL or points at an internal address, or the media type does not match the template header."),
     MissingButtonParameter => ("missing_button_parameter", "The template has a dynamic URL button and the row gives no `buttonParameter`."),
     MissingColumn => ("missing_column", "A column the mapping names is missing or empty in this row."),
     InvalidRow => ("invalid_row", "The row cannot be read: invalid UTF-8, a JSON element that is not an object, a value of the wrong type, or more cells than the header."),

@@ -898,6 +898,13 @@ impl Validator {
                 format!("the media URL `{url}` is not an http(s) URL"),
             ));
         }
+        if let Some(reason) = internal_host(url) {
+            return Err(reject(
+                RejectionCode::InvalidMedia,
+                Some(MEDIA_URL),
+                format!("the media URL `{url}` points at {reason}: the provider fetches media from the internet"),
+            ));
+        }
         if let Some(given) = media.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
             let matches = match kind {
                 MediaKind::Image => given.eq_ignore_ascii_case("image"),
@@ -981,6 +988,13 @@ fn filename_of(url: &str) -> Option<String> {
     let (_, path) = path.split_once('/')?;
     let last = path.rsplit('/').next().unwrap_or("");
     (!last.is_empty()).then(|| last.to_owned())
+}
+
+/// Why an http(s) URL's host is internal (`127.0.0.1`, `[::1]`, `169.254.169.254`, `localhost`, in any spelling a URL
+/// parser accepts), or `None`.
+fn internal_host(url: &str) -> Option<&'static str> {
+    let host = url::Url::parse(url).ok()?.host()?.to_string();
+    pregon_core::address::host_reason(&host)
 }
 
 #[cfg(test)]
@@ -1682,6 +1696,20 @@ mod tests {
                 "the media URL `ftp://cdn.example.com/p.jpg` is not an http(s) URL"
             )
         );
+        for internal in [
+            "http://127.0.0.1/p.jpg",
+            "http://2130706433/p.jpg",
+            "http://0x7f.1/p.jpg",
+            "https://169.254.169.254/latest/meta-data/",
+            "http://[::ffff:10.0.0.1]/p.jpg",
+            "http://localhost:8080/p.jpg",
+            "https://user:pw@192.168.1.10/p.jpg",
+        ] {
+            r.media = Some(media(None, internal));
+            let got = rejection(v.check(r.clone()));
+            assert_eq!(got.code, "invalid_media", "{internal}: {got:?}");
+            assert!(got.message.contains("points at"), "{internal}: {}", got.message);
+        }
         r.media = Some(media(Some("video"), "https://cdn.example.com/p.jpg"));
         assert_eq!(
             rejection(v.check(r.clone())),

@@ -1,6 +1,7 @@
 //! `/v1/accounts`: provider accounts. Credentials are write-only: responses say which keys are set, never a value.
 
 use super::error::{ApiError, Json, Path, not_found};
+use super::openapi::{self, AccountLinksSchema, ProviderSchema};
 use super::templates::TemplateSummary;
 use crate::auth::Caller;
 use crate::state::AppState;
@@ -14,6 +15,7 @@ use pregon_core::{AccountId, AppId, ErrorCode, ProviderKind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// The account routes.
 pub fn routes() -> Router<AppState> {
@@ -23,52 +25,81 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// `POST /v1/accounts`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "main", "provider": "meta", "sender": "106540352242922",
+    "credentials": {"access_token": "…", "app_secret": "…", "verify_token": "…", "waba_id": "…"},
+    "rate_per_second": 80}))]
 pub struct CreateAccount {
+    /// Unique within the app.
     name: String,
+    /// `meta`, `gupshup`, `infobip`, `360dialog`, `clickatell`, `sandbox` (or a Chat-Tonic platform name).
     provider: String,
+    /// The sending number: Meta's phone-number id, the others' number; optional for the sandbox.
     #[serde(default)]
     sender: Option<String>,
+    /// Write-only. Meta: `access_token` (+ `app_secret`, `verify_token`, `waba_id`); Gupshup: `api_key`,
+    /// `app_name`; Infobip, 360dialog, Clickatell: `api_key`; each but Meta: optional `webhook_secret`. Unknown keys
+    /// are refused.
     #[serde(default)]
     credentials: BTreeMap<String, String>,
+    /// Messages per second (default 80, at most 10,000).
     #[serde(default)]
     rate_per_second: Option<u32>,
+    /// Requests in flight (default 16, at most 1,000).
     #[serde(default)]
     concurrency: Option<u32>,
+    /// Messages per day; none = no cap.
     #[serde(default)]
     daily_cap: Option<u32>,
+    /// The provider's API address (default: the provider's own; required for Infobip).
     #[serde(default)]
     base_url: Option<String>,
+    /// The language of rows that name none, and of Jelou uploads.
     #[serde(default)]
     default_language: Option<String>,
+    /// ISO country of numbers written without a country code.
     #[serde(default)]
     default_region: Option<String>,
 }
 
 /// `PATCH /v1/accounts/{id}`: only the fields given change. `credentials` merges: a key set to `null` is removed.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccount {
+    /// A new name.
     #[serde(default)]
     name: Option<String>,
+    /// Accepted only when it is the account's provider: a provider cannot change.
     #[serde(default)]
     provider: Option<String>,
+    /// A new sender.
     #[serde(default)]
     sender: Option<String>,
+    /// Merged key by key; a key set to `null` is removed.
     #[serde(default)]
     credentials: Option<BTreeMap<String, Option<String>>>,
+    /// Messages per second.
     #[serde(default)]
     rate_per_second: Option<u32>,
+    /// Requests in flight.
     #[serde(default)]
     concurrency: Option<u32>,
+    /// `null` removes the cap.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<u32>)]
     daily_cap: Option<Option<u32>>,
+    /// `null` goes back to the provider's own.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
     base_url: Option<Option<String>>,
+    /// `null` clears it.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
     default_language: Option<Option<String>>,
+    /// `null` clears it.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
     default_region: Option<Option<String>>,
 }
 
@@ -81,23 +112,41 @@ mod double_option {
 }
 
 /// An account as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Account)]
 pub struct AccountView {
+    /// Its id.
+    #[schema(value_type = uuid::Uuid)]
     id: AccountId,
+    /// Its name.
     name: String,
+    /// Its provider.
+    #[schema(value_type = ProviderSchema)]
     provider: ProviderKind,
+    /// The sending number.
     sender: String,
+    /// Messages per second.
     rate_per_second: u32,
+    /// Requests in flight.
     concurrency: u32,
+    /// Messages per day, if capped.
     daily_cap: Option<u32>,
+    /// The provider's API address, if not the default.
     base_url: Option<String>,
+    /// The language of rows that name none.
     default_language: Option<String>,
+    /// ISO country of numbers without a country code.
     default_region: Option<String>,
     /// The names of the credentials set; never their values.
     credentials_set: Vec<String>,
+    /// Its templates.
     templates: Vec<TemplateSummary>,
+    /// When it was created.
     created_at: chrono::DateTime<chrono::Utc>,
+    /// When it last changed.
     updated_at: chrono::DateTime<chrono::Utc>,
+    /// Where to read more, and the webhook URL to register with the provider.
+    #[schema(value_type = AccountLinksSchema)]
     links: serde_json::Value,
 }
 
@@ -148,6 +197,14 @@ async fn view(state: &AppState, app: AppId, account: Account) -> Result<AccountV
     })
 }
 
+/// The app's accounts.
+#[utoipa::path(
+    get, operation_id = "listAccounts", path = "/v1/accounts", tag = "native", security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "Every account of the app.", body = openapi::AccountList),
+        (status = 401, response = openapi::Unauthorized),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -159,6 +216,19 @@ async fn list(
     Ok(Json(json!({ "data": data })))
 }
 
+/// Add a provider account.
+#[utoipa::path(
+    post, operation_id = "createAccount", path = "/v1/accounts", tag = "native", security(("bearer" = []), ("basic" = [])),
+    request_body = CreateAccount,
+    responses(
+        (status = 201, description = "The account.", body = AccountView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 409, response = openapi::Conflict),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -192,6 +262,16 @@ async fn create(
     Ok((StatusCode::CREATED, Json(view(&state, app.id, account).await?)))
 }
 
+/// One account: settings, which credentials are set, templates, links.
+#[utoipa::path(
+    get, operation_id = "getAccount", path = "/v1/accounts/{account}", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("account" = uuid::Uuid, Path, description = "The account's id.")),
+    responses(
+        (status = 200, description = "The account.", body = AccountView),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn show(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -205,6 +285,21 @@ async fn show(
     Ok(Json(view(&state, app.id, account).await?))
 }
 
+/// Change the fields given; the provider cannot change.
+#[utoipa::path(
+    patch, operation_id = "updateAccount", path = "/v1/accounts/{account}", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("account" = uuid::Uuid, Path, description = "The account's id.")),
+    request_body = UpdateAccount,
+    responses(
+        (status = 200, description = "The account.", body = AccountView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 async fn update(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -263,6 +358,17 @@ async fn update(
     Ok(Json(view(&state, app.id, account).await?))
 }
 
+/// Delete an account that no campaign uses.
+#[utoipa::path(
+    delete, operation_id = "deleteAccount", path = "/v1/accounts/{account}", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("account" = uuid::Uuid, Path, description = "The account's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+    ),
+)]
 async fn remove(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,

@@ -2,6 +2,7 @@
 //! answer; events are POSTed there signed with it (see crate::callbacks and docs/api.md).
 
 use super::error::{ApiError, Json, not_found};
+use super::openapi;
 use crate::auth::Caller;
 use crate::state::AppState;
 use axum::extract::State;
@@ -16,15 +17,28 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/callback", get(show).put(set).delete(remove))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetCallback {
+    /// http(s), at most 2,048 characters; no private, loopback, link-local or metadata address.
     url: String,
 }
 
 /// Longest callback URL accepted.
 const MAX_URL_LEN: usize = 2048;
 
+/// Set the callback URL; a new signing secret each time, shown only in this answer.
+#[utoipa::path(
+    put, operation_id = "setCallback", path = "/v1/callback", tag = "native", security(("bearer" = []), ("basic" = [])),
+    request_body = SetCallback,
+    responses(
+        (status = 200, description = "The URL and its signing secret.", body = openapi::CallbackSet),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 async fn set(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -46,6 +60,15 @@ async fn set(
     Ok(Json(json!({"url": input.url, "secret": secret})))
 }
 
+/// The callback URL.
+#[utoipa::path(
+    get, operation_id = "getCallback", path = "/v1/callback", tag = "native", security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The URL.", body = openapi::CallbackShown),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn show(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -56,6 +79,15 @@ async fn show(
     }
 }
 
+/// Remove the callback; events not yet delivered are given up.
+#[utoipa::path(
+    delete, operation_id = "deleteCallback", path = "/v1/callback", tag = "native", security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn remove(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,

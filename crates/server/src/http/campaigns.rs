@@ -1,6 +1,10 @@
 //! `/v1/campaigns` and `/v1/messages`: campaigns with their progress, their messages and rejected rows.
 
 use super::error::{ApiError, Json, Path, Query, not_found};
+use super::openapi::{
+    self, CampaignLinksSchema, CampaignSourceSchema, CampaignStatusSchema, CountsSchema, MessageError,
+    MessageStatusSchema, SendWindowSchema, TemplateParamsSchema,
+};
 use super::page_limit;
 use crate::auth::Caller;
 use crate::state::AppState;
@@ -28,32 +32,57 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A campaign as the API shows it (DESIGN §6).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Campaign)]
 pub struct CampaignView {
+    /// Its id.
+    #[schema(value_type = uuid::Uuid)]
     id: CampaignId,
+    /// Its name.
     name: String,
+    /// Its status.
+    #[schema(value_type = CampaignStatusSchema)]
     status: CampaignStatus,
+    /// The account it sends through.
+    #[schema(value_type = uuid::Uuid)]
     account: AccountId,
+    /// The one template of a mapping-model campaign; `null` when rows name theirs.
     template: Option<String>,
+    /// That template's language.
     language: Option<String>,
+    /// When it starts.
     scheduled_at: Option<DateTime<Utc>>,
+    /// When it started sending.
     started_at: Option<DateTime<Utc>>,
+    /// When it ended.
     finished_at: Option<DateTime<Utc>>,
+    /// Why it is paused (by the user, or by Pregon: failure ratio, template or account refused).
     pause_reason: Option<String>,
+    /// Why it failed.
     failure_reason: Option<String>,
     /// Its own rate cap, below the account's.
     rate_cap: Option<u32>,
     /// When it may send.
+    #[schema(value_type = Option<SendWindowSchema>)]
     send_window: Option<Value>,
+    /// Rows and messages by outcome.
+    #[schema(value_type = CountsSchema)]
     counts: Counts,
     /// The uploaded file: name, size, SHA-256, format and the archives around it.
+    #[schema(value_type = Option<CampaignSourceSchema>)]
     source: Option<Value>,
+    /// Share of messages done, 0–100.
     percent: f64,
+    /// While messages are left: measured over the last 10 s while running, else the rate it will send at.
     rate_per_second: Option<f64>,
+    /// While messages are left: seconds to go at that rate.
     eta_seconds: Option<u64>,
     /// When a closed send window opens, if the campaign waits for it.
     window_opens_at: Option<DateTime<Utc>>,
+    /// When it was created.
     created_at: DateTime<Utc>,
+    /// Where to read more.
+    #[schema(value_type = CampaignLinksSchema)]
     links: Value,
 }
 
@@ -137,27 +166,54 @@ impl CampaignView {
 }
 
 /// A message as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Message)]
 pub struct MessageView {
+    /// Its id.
+    #[schema(value_type = uuid::Uuid)]
     id: MessageId,
+    /// Its campaign; `null` for a single send.
+    #[schema(value_type = Option<uuid::Uuid>)]
     campaign: Option<CampaignId>,
+    /// The account it goes through.
+    #[schema(value_type = uuid::Uuid)]
     account: AccountId,
+    /// The row of the file it came from.
     row_number: Option<u64>,
+    /// The recipient, E.164.
     phone: String,
+    /// The template's name.
     template: String,
+    /// The template's language.
     language: String,
+    /// The values filling the template.
+    #[schema(value_type = TemplateParamsSchema)]
     params: TemplateParams,
+    /// The text the recipient sees.
     rendered_text: Option<String>,
+    /// The row's `flag`, echoed in callbacks.
     flag: Option<String>,
+    /// Its status.
+    #[schema(value_type = MessageStatusSchema)]
     status: MessageStatus,
+    /// The provider's id (Meta's `wamid…`), once sent.
     provider_message_id: Option<String>,
+    /// Why it failed.
+    #[schema(value_type = Option<MessageError>)]
     error: Option<Value>,
+    /// Send attempts so far.
     attempts: u32,
+    /// When it was stored.
     created_at: DateTime<Utc>,
+    /// When it last changed.
     updated_at: DateTime<Utc>,
+    /// When the provider accepted it.
     sent_at: Option<DateTime<Utc>>,
+    /// When it reached the phone.
     delivered_at: Option<DateTime<Utc>>,
+    /// When it was read.
     read_at: Option<DateTime<Utc>>,
+    /// When it failed.
     failed_at: Option<DateTime<Utc>>,
 }
 
@@ -190,16 +246,33 @@ impl From<Message> for MessageView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListCampaigns {
+    /// Only campaigns in this status.
+    #[param(value_type = Option<CampaignStatusSchema>)]
     status: Option<CampaignStatus>,
+    /// Only campaigns of this account (its id).
+    #[param(value_type = Option<uuid::Uuid>)]
     account: Option<AccountId>,
     /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<uuid::Uuid>)]
     cursor: Option<CampaignId>,
+    /// Page size, 1–1000 (default 100).
     limit: Option<u32>,
 }
 
+/// The app's campaigns, newest first.
+#[utoipa::path(
+    get, operation_id = "listCampaigns", path = "/v1/campaigns", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(ListCampaigns),
+    responses(
+        (status = 200, description = "A page of campaigns.", body = openapi::CampaignPage),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -220,6 +293,16 @@ async fn list(
     Ok(Json(json!({ "data": data, "next_cursor": next })))
 }
 
+/// A campaign: status, counters, progress, ETA, links.
+#[utoipa::path(
+    get, operation_id = "getCampaign", path = "/v1/campaigns/{campaign}", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("campaign" = uuid::Uuid, Path, description = "The campaign's id.")),
+    responses(
+        (status = 200, description = "The campaign.", body = CampaignView),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn show(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -244,6 +327,17 @@ async fn show(
 /// `GET /v1/campaigns/{id}/events`: server-sent events. A `progress` event with the campaign (as `GET` shows it)
 /// at once and whenever its status or counters change (checked every half second); the stream ends after the
 /// campaign reaches `completed`, `cancelled` or `failed`.
+#[utoipa::path(
+    get, operation_id = "campaignEvents", summary = "Follow a campaign live (server-sent events)", path = "/v1/campaigns/{campaign}/events", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("campaign" = uuid::Uuid, Path, description = "The campaign's id.")),
+    responses(
+        (status = 200, description = "Server-sent events: `event: progress` with `data:` the campaign as `GET \
+            /v1/campaigns/{campaign}` shows it (the `Campaign` schema), at once and on every change; the stream ends \
+            with the campaign.", content_type = "text/event-stream", body = String),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn events(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -299,16 +393,37 @@ async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListMessages {
+    /// Only messages in this status.
+    #[param(value_type = Option<MessageStatusSchema>)]
     status: Option<MessageStatus>,
+    /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<uuid::Uuid>)]
     cursor: Option<MessageId>,
+    /// Page size, 1–1000 (default 100).
     limit: Option<u32>,
     /// `csv` for the whole report as CSV (or send `Accept: text/csv`).
     format: Option<String>,
 }
 
+/// A campaign's messages, oldest first: the rendered text each recipient sees, status, provider id, error.
+#[utoipa::path(
+    get, operation_id = "listCampaignMessages", path = "/v1/campaigns/{campaign}/messages", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("campaign" = uuid::Uuid, Path, description = "The campaign's id."), ListMessages),
+    responses(
+        (status = 200, description = "A page of messages; or, with `Accept: text/csv` or `format=csv`, the whole \
+            report as CSV, streamed.", content(
+                (openapi::MessagePage = "application/json"),
+                (String = "text/csv"),
+            )),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn messages(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -339,16 +454,33 @@ async fn messages(
     Ok(Json(json!({ "data": data, "next_cursor": next })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListRejections {
     /// The last row number of the previous page.
     cursor: Option<u64>,
+    /// Page size, 1–1000 (default 100).
     limit: Option<u32>,
     /// `csv` for the whole list as CSV (or send `Accept: text/csv`).
     format: Option<String>,
 }
 
+/// A campaign's rejected rows: row number, column, code, message.
+#[utoipa::path(
+    get, operation_id = "listCampaignRejections", path = "/v1/campaigns/{campaign}/rejections", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("campaign" = uuid::Uuid, Path, description = "The campaign's id."), ListRejections),
+    responses(
+        (status = 200, description = "A page of rejected rows; or, with `Accept: text/csv` or `format=csv`, all of \
+            them as CSV, streamed.", content(
+                (openapi::RejectionPage = "application/json"),
+                (String = "text/csv"),
+            )),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn rejections(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -528,6 +660,16 @@ where
         .into_response()
 }
 
+/// One message, of a campaign or sent alone.
+#[utoipa::path(
+    get, operation_id = "getMessage", path = "/v1/messages/{message}", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("message" = uuid::Uuid, Path, description = "The message's id.")),
+    responses(
+        (status = 200, description = "The message.", body = MessageView),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn message(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,

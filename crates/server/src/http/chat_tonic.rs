@@ -5,6 +5,7 @@
 //! answer; Pregon answers the campaign's status and counters and a page of its messages (`docs/api.md`).
 
 use super::error::{ApiError, Json, Path, Query};
+use super::openapi;
 use super::page_limit;
 use super::uploads;
 use crate::auth::Caller;
@@ -26,16 +27,41 @@ pub fn routes() -> Router<AppState> {
         .route("/{app}/hsm/campaign/upload", axum::routing::post(upload))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct UploadParams {
+    /// `whatsapp-gupshup`, `whatsapp-infobip`, `whatsapp-clickatell`, `whatsapp-360dialog`, `whatsapp-cloud` or
+    /// `whatsapp-sandbox`: must match the account's provider.
     platform: Option<String>,
+    /// The account's id or name.
     account_id: Option<String>,
+    /// When to start: ISO 8601 with an offset, in the future; none = as soon as it is read.
     date: Option<String>,
 }
 
 /// `POST /api/v1/{app}/hsm/campaign/upload?platform=&accountId=&date=` with the file in the multipart field
 /// `upload`: the Chat-Tonic column model, per-row templates, sheet `campaign` in XLS/XLSX.
+#[utoipa::path(
+    post, operation_id = "chatTonicUploadCampaign", summary = "Chat-Tonic campaign upload", path = "/api/v1/{app}/hsm/campaign/upload", tag = "chat-tonic", security(("bearer" = []), ("basic" = []), ("query_token" = [])),
+    params(
+        ("app" = String, Path, description = "The app's name (the caller's)."),
+        UploadParams,
+        ("Idempotency-Key" = Option<String>, Header, description = "A second upload with the same key answers \
+            `200` with the first campaign."),
+    ),
+    request_body(content = openapi::ChatTonicUploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "Created; its rows are being read.", body = openapi::ChatTonicUploaded),
+        (status = 200, description = "An earlier upload with the same `Idempotency-Key`: its campaign.",
+            body = openapi::ChatTonicUploaded),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 async fn upload(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -105,10 +131,15 @@ async fn upload(
     Ok((status, Json(body)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StatusParams {
+    /// JSON: `{"campaignId": "…"}` (required).
     query: Option<String>,
+    /// The `nextCursor` of the previous page.
+    #[param(value_type = Option<uuid::Uuid>)]
     cursor: Option<MessageId>,
+    /// Page size, 1–1000 (default 100).
     limit: Option<u32>,
 }
 
@@ -118,6 +149,17 @@ struct StatusQuery {
     campaign_id: Option<String>,
 }
 
+/// Chat-Tonic's status query: the campaign's status, counters and a page of its messages.
+#[utoipa::path(
+    get, operation_id = "chatTonicCampaignStatus", path = "/api/v1/{app}/hsm", tag = "chat-tonic", security(("bearer" = []), ("basic" = []), ("query_token" = [])),
+    params(("app" = String, Path, description = "The app's name (the caller's)."), StatusParams),
+    responses(
+        (status = 200, description = "The campaign and a page of its messages.", body = openapi::ChatTonicStatus),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn status_query(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,

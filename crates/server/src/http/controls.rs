@@ -2,6 +2,7 @@
 
 use super::campaigns::CampaignView;
 use super::error::{ApiError, Json, Path, not_found};
+use super::openapi::{self, SendWindowSchema};
 use crate::auth::Caller;
 use crate::state::AppState;
 use axum::extract::State;
@@ -34,6 +35,17 @@ async fn moved(state: &AppState, campaign: Campaign) -> Json<CampaignView> {
     Json(campaign.into())
 }
 
+/// `scheduled` or `running` → `paused`; no new request leaves after the answer.
+#[utoipa::path(
+    post, operation_id = "pauseCampaign", path = "/v1/campaigns/{campaign}/pause", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("campaign" = uuid::Uuid, Path, description = "The campaign's id.")),
+    responses(
+        (status = 200, description = "The campaign after it.", body = CampaignView),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+    ),
+)]
 async fn pause(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -47,6 +59,17 @@ async fn pause(
     Ok(moved(&state, c).await)
 }
 
+/// `paused` → `running`, or `scheduled` if it had not started.
+#[utoipa::path(
+    post, operation_id = "resumeCampaign", path = "/v1/campaigns/{campaign}/resume", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("campaign" = uuid::Uuid, Path, description = "The campaign's id.")),
+    responses(
+        (status = 200, description = "The campaign after it.", body = CampaignView),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+    ),
+)]
 async fn resume(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -63,6 +86,17 @@ async fn resume(
     Ok(moved(&state, c).await)
 }
 
+/// Every message not yet handed to the provider becomes `cancelled`.
+#[utoipa::path(
+    post, operation_id = "cancelCampaign", path = "/v1/campaigns/{campaign}/cancel", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("campaign" = uuid::Uuid, Path, description = "The campaign's id.")),
+    responses(
+        (status = 200, description = "The campaign after it.", body = CampaignView),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+    ),
+)]
 async fn cancel(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -76,6 +110,17 @@ async fn cancel(
     Ok(moved(&state, c).await)
 }
 
+/// Re-queue the failed messages whose failure was transient or retry-worthy; a `completed` campaign runs again.
+#[utoipa::path(
+    post, operation_id = "retryFailedMessages", path = "/v1/campaigns/{campaign}/retry-failed", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("campaign" = uuid::Uuid, Path, description = "The campaign's id.")),
+    responses(
+        (status = 200, description = "How many were re-queued, and the campaign.", body = openapi::RetryFailedAnswer),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+    ),
+)]
 async fn retry_failed(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -89,14 +134,20 @@ async fn retry_failed(
 }
 
 /// A PATCH body: each field present changes, `null` clears (`scheduled_at` cannot be cleared).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CampaignChange)]
 struct Change {
+    /// A new start time (ISO 8601 with an offset, in the future) for a campaign that has not started.
     #[serde(default)]
     scheduled_at: Option<String>,
+    /// Its own messages per second, 1 … the account's rate; `null` removes it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
     rate_cap: Option<Option<u32>>,
+    /// When it may send; `null` removes it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<SendWindowSchema>)]
     send_window: Option<Option<Value>>,
 }
 
@@ -105,6 +156,21 @@ fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(d: D) -> Resul
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Change a campaign's start time, rate cap or send window.
+#[utoipa::path(
+    patch, operation_id = "changeCampaign", path = "/v1/campaigns/{campaign}", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("campaign" = uuid::Uuid, Path, description = "The campaign's id.")),
+    request_body = Change,
+    responses(
+        (status = 200, description = "The campaign after it.", body = CampaignView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 async fn change(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,

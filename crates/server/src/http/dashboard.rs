@@ -13,8 +13,7 @@ use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
 use pregon_core::CampaignId;
 use pregon_core::campaign::Campaign;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
@@ -128,10 +127,26 @@ fn serve(name: &str, request: &HeaderMap) -> Response {
     response
 }
 
+/// The dashboard's page.
+#[utoipa::path(
+    get, operation_id = "dashboard", summary = "The web dashboard", path = "/", tag = "operations",
+    responses((status = 200, description = "The dashboard's HTML page (sign in with an app token).",
+        content_type = "text/html", body = String)),
+)]
 async fn index(headers: HeaderMap) -> Response {
     serve("index.html", &headers)
 }
 
+/// One of the dashboard's files.
+#[utoipa::path(
+    get, operation_id = "dashboardAsset", summary = "A file of the web dashboard", path = "/ui/{file}", tag = "operations",
+    params(("file" = String, Path, description = "The file's name, e.g. `app.js`.")),
+    responses(
+        (status = 200, description = "The file, with its content type and an `ETag`.", body = String),
+        (status = 304, description = "Not modified (`If-None-Match` matched)."),
+        (status = 404, response = super::openapi::NotFound),
+    ),
+)]
 async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
     serve(&file, &headers)
 }
@@ -166,14 +181,53 @@ fn auto_bucket(span: i64) -> u32 {
         .unwrap_or(86_400)
 }
 
+/// A campaign's sends over time.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Timeline {
+    /// Seconds per bucket.
+    bucket_seconds: u32,
+    /// When the campaign started sending.
+    started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    finished_at: Option<DateTime<Utc>>,
+    /// Messages accepted by the provider, over every bucket.
+    total: u64,
+    /// The buckets with sends, oldest first.
+    data: Vec<TimelinePoint>,
+}
+
+/// Messages accepted by the provider in one bucket.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TimelinePoint {
+    /// The bucket's start (a multiple of the bucket size since the Unix epoch).
+    at: DateTime<Utc>,
+    /// Messages accepted in it.
+    sent: u64,
+}
+
 /// `GET /v1/campaigns/{id}/timeline?bucket=N`: messages accepted by the provider per bucket of N seconds, oldest
 /// first, buckets without sends left out; as far back as `send_timeline_retention_days`.
+#[utoipa::path(
+    get, operation_id = "campaignTimeline", summary = "A campaign's sends over time",
+    path = "/v1/campaigns/{campaign}/timeline", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(
+        ("campaign" = uuid::Uuid, Path, description = "The campaign's id."),
+        ("bucket" = Option<u32>, Query, description = "Seconds per bucket, 1 to 86400 (at most 10,000 buckets); \
+            by default the smallest round size that draws the campaign in under 120 buckets."),
+    ),
+    responses(
+        (status = 200, description = "Sends per bucket.", body = Timeline),
+        (status = 401, response = super::openapi::Unauthorized),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 422, response = super::openapi::Unprocessable),
+    ),
+)]
 async fn timeline(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
     Path(id): Path<CampaignId>,
     Query(q): Query<TimelineQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Timeline>, ApiError> {
     let c = state
         .store
         .get_campaign(app.id, id)
@@ -197,18 +251,16 @@ async fn timeline(
         Some(b) => b,
     };
     let points = state.store.send_queue().send_timeline(id, bucket).await?;
-    let total: u64 = points.iter().map(|(_, n)| n).sum();
-    let data: Vec<Value> = points
-        .into_iter()
-        .map(|(at, sent)| json!({"at": at, "sent": sent}))
-        .collect();
-    Ok(Json(json!({
-        "bucket_seconds": bucket,
-        "started_at": c.started_at,
-        "finished_at": c.finished_at,
-        "total": total,
-        "data": data,
-    })))
+    Ok(Json(Timeline {
+        bucket_seconds: bucket,
+        started_at: c.started_at,
+        finished_at: c.finished_at,
+        total: points.iter().map(|(_, n)| n).sum(),
+        data: points
+            .into_iter()
+            .map(|(at, sent)| TimelinePoint { at, sent })
+            .collect(),
+    }))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `/healthz` (the process answers) and `/readyz` (and its database does). No token needed.
 
 use super::error::ApiError;
+use super::openapi;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::get;
@@ -18,6 +19,14 @@ pub fn routes() -> Router<AppState> {
 
 /// Prometheus text. Off unless `metrics_token` is set; the scraper sends it as a Bearer token (the figures span
 /// every app, so an app's token does not open them).
+#[utoipa::path(
+    get, operation_id = "metrics", summary = "Prometheus metrics", path = "/metrics", tag = "operations", security(("metrics_token" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition.", content_type = "text/plain", body = String),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, description = "`not_found`: metrics are off (no `metrics_token` is set).", body = openapi::ErrorBody),
+    ),
+)]
 async fn metrics(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -45,10 +54,23 @@ async fn metrics(
         .into_response())
 }
 
+/// The process answers.
+#[utoipa::path(
+    get, operation_id = "healthz", path = "/healthz", tag = "operations",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`.", body = openapi::Health)),
+)]
 async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// The process answers and its database does.
+#[utoipa::path(
+    get, operation_id = "readyz", path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready.", body = openapi::Ready),
+        (status = 503, description = "`unavailable`: the database is not reachable.", body = openapi::ErrorBody),
+    ),
+)]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     match state.store.ping().await {
         Ok(()) => Ok(Json(json!({"status": "ready", "database": "ok"}))),

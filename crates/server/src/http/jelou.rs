@@ -4,6 +4,7 @@
 //! and `{"message": "Authentication failed"}`.
 
 use super::error::ApiError;
+use super::openapi;
 use super::uploads::{self, UploadInput};
 use crate::auth::Caller;
 use crate::ingestion::{IngestSpec, JELOU};
@@ -30,6 +31,34 @@ pub const TEMPLATE_NOT_FOUND: &str = "Template not found or not approved";
 /// The failure Jelou's document shows for a bad CSV.
 pub const INVALID_CSV: &str = "Invalid CSV format";
 
+/// Jelou's "Send Bulk HSM": a campaign from a CSV and one template.
+#[utoipa::path(
+    post, operation_id = "jelouSendBulkHsm", path = "/v1/hsm/file", tag = "jelou", security(("basic" = []), ("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A second upload with the same key creates \
+        nothing and answers success again.")),
+    request_body(content(
+        (openapi::JelouForm = "multipart/form-data"),
+        (openapi::JelouForm = "application/json"),
+    ), description = "A multipart form with `file`, or the same fields as JSON with `fileUrl` (`params` and \
+        `buttonPayloads` then as JSON arrays)."),
+    responses(
+        (status = 200, description = "`{\"message\": [\"Campaign has been created.\"], \"status\": \"success\"}`.",
+            body = openapi::JelouAnswer, headers(
+                ("Location" = String, description = "`/v1/campaigns/{id}` (Jelou's body has no id)."),
+                ("X-Campaign-Id" = String, description = "The new campaign's id."),
+            )),
+        (status = 401, description = "`{\"message\": \"Authentication failed\"}`.", body = openapi::JelouAuthFailed),
+        (status = 400, description = "The body does not parse: `status: failed` with the reason.",
+            body = openapi::JelouAnswer),
+        (status = 404, description = "`botId` names no account of the app: `status: failed`.",
+            body = openapi::JelouAnswer),
+        (status = 413, description = "The file is over the limit: `status: failed`.", body = openapi::JelouAnswer),
+        (status = 415, description = "Neither JSON nor multipart: `status: failed`.", body = openapi::JelouAnswer),
+        (status = 422, description = "`Invalid CSV format`, `Template not found or not approved`, or another \
+            reason: `status: failed`.", body = openapi::JelouAnswer,
+            example = json!({"message": ["Template not found or not approved"], "status": "failed"})),
+    ),
+)]
 async fn send_bulk(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,

@@ -5,6 +5,7 @@
 
 use super::campaigns::MessageView;
 use super::error::{ApiError, Json, Path};
+use super::openapi;
 use super::uploads::resolve_account;
 use crate::auth::Caller;
 use crate::ingestion;
@@ -36,19 +37,24 @@ pub fn chat_tonic_routes() -> Router<AppState> {
 }
 
 /// Media for a template's header.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Media {
+    /// Chat-Tonic's `URL` (the only source there is).
     #[serde(default)]
     from: Option<String>,
+    /// `image`, `video` or `document`; must match the template's header.
     #[serde(rename = "type", default)]
     kind: Option<String>,
+    /// An http(s) URL the provider fetches.
     url: String,
 }
 
 /// One message, as `POST /v1/messages` takes it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"account": "main", "to": "+5491123456789", "template": "appointment_reminder",
+    "language": "es", "params": ["odontología", "Ana", "15/03", "10:30"], "flag": "lead=42"}))]
 struct SendRequest {
     /// The account, by id or name.
     account: String,
@@ -57,11 +63,13 @@ struct SendRequest {
     /// The template's name (unless `shorthand` is given).
     #[serde(default)]
     template: Option<String>,
+    /// The template's language (default: the account's, or the template's only one).
     #[serde(default)]
     language: Option<String>,
     /// Values in template order: a text header's first, then the body's.
     #[serde(default)]
     params: Vec<String>,
+    /// Media for a media header.
     #[serde(default)]
     media: Option<Media>,
     /// The suffix of a dynamic URL button.
@@ -70,6 +78,7 @@ struct SendRequest {
     /// Quick-reply payloads, in quick-reply order.
     #[serde(default)]
     button_payloads: Vec<String>,
+    /// Echoed in callbacks (status changes and replies).
     #[serde(default)]
     flag: Option<String>,
     /// The whole message in the shorthand `&(( template=[[…]] language=[[…]] body_text=[[…]] … ))&`.
@@ -129,6 +138,20 @@ impl Single {
     }
 }
 
+/// Send one message: the same checks as a file row, then out through the account's sender at its rate.
+#[utoipa::path(
+    post, operation_id = "sendMessage", path = "/v1/messages", tag = "native", security(("bearer" = []), ("basic" = [])),
+    request_body = SendRequest,
+    responses(
+        (status = 202, description = "Stored and queued; follow it at `/v1/messages/{id}`.",
+            body = super::campaigns::MessageView),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 async fn send(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -165,32 +188,65 @@ async fn send(
 
 /// The Chat-Tonic body: `{"id", "hsm": {"namespace", "elementName", "parameters", "media", "languageCode"},
 /// "buttonParameter", "flag"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ChatTonicSendHsm, example = json!({"id": "+5491123456789", "hsm": {"namespace": "…",
+    "elementName": "order_confirmation", "parameters": ["Ana", "A-42"]}, "flag": "lead-42"}))]
 struct HsmRequest {
+    /// The recipient's phone.
     id: String,
+    /// The template message.
     hsm: Hsm,
+    /// The suffix of a dynamic URL button.
     #[serde(default)]
     button_parameter: Option<String>,
+    /// Echoed in callbacks.
     #[serde(default)]
     flag: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The template message of a Chat-Tonic `sendhsm`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ChatTonicHsmBody)]
 struct Hsm {
+    /// Accepted and ignored (WhatsApp's namespace is the account's).
     #[serde(default)]
     #[allow(dead_code)]
     namespace: Option<String>,
+    /// The template's name.
     element_name: String,
+    /// Values in template order; numbers are taken as text.
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     parameters: Vec<Value>,
+    /// Media for a media header.
     #[serde(default)]
     media: Option<Media>,
+    /// The template's language (default: the account's).
     #[serde(default)]
     language_code: Option<String>,
 }
 
+/// Chat-Tonic's single send.
+#[utoipa::path(
+    post, operation_id = "chatTonicSendHsm", path = "/api/v1/{app}/{platform}/{account}/sendhsm", tag = "chat-tonic", security(("bearer" = []), ("basic" = []), ("query_token" = [])),
+    params(
+        ("app" = String, Path, description = "The app's name (the caller's)."),
+        ("platform" = String, Path, description = "`whatsapp-gupshup`, `whatsapp-infobip`, `whatsapp-clickatell`, \
+            `whatsapp-360dialog`, `whatsapp-cloud` or `whatsapp-sandbox`: must match the account."),
+        ("account" = String, Path, description = "The account's id or name (Chat-Tonic's `accountId`)."),
+    ),
+    request_body = HsmRequest,
+    responses(
+        (status = 202, description = "Stored and queued.", body = openapi::ChatTonicSent),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 async fn send_hsm(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,

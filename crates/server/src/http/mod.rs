@@ -10,6 +10,7 @@ pub mod error;
 pub mod health;
 pub mod jelou;
 pub mod messages;
+pub mod openapi;
 pub mod optouts;
 pub mod samples;
 pub mod templates;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(webhooks::routes())
         .merge(dashboard::public_routes())
+        .merge(openapi::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED) })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -2,6 +2,7 @@
 //! messages. Provider webhooks add to it when a recipient answers an opt-out keyword.
 
 use super::error::{ApiError, Json, Path, Query, not_found};
+use super::openapi;
 use super::page_limit;
 use crate::auth::Caller;
 use crate::state::AppState;
@@ -19,13 +20,26 @@ pub fn routes() -> Router<AppState> {
         .route("/optouts/{phone}", delete(remove))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListOptOuts {
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size, 1–1000 (default 100).
     limit: Option<u32>,
 }
 
+/// The app's opt-out list, by number.
+#[utoipa::path(
+    get, operation_id = "listOptOuts", path = "/v1/optouts", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(ListOptOuts),
+    responses(
+        (status = 200, description = "A page of numbers.", body = openapi::OptOutPage),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -43,9 +57,10 @@ async fn list(
     Ok(Json(json!({"data": data, "next_cursor": next})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AddOptOuts {
+    /// Numbers as people write them (`+54 9 11 2345-6789`); at most 100,000.
     phones: Vec<String>,
 }
 
@@ -54,6 +69,18 @@ const MAX_PER_REQUEST: usize = 100_000;
 
 /// Adds numbers written as people write them; each is normalised to E.164 first. Invalid ones are listed back,
 /// the valid ones are added.
+#[utoipa::path(
+    post, operation_id = "addOptOuts", summary = "Add numbers to the opt-out list", path = "/v1/optouts", tag = "native", security(("bearer" = []), ("basic" = [])),
+    request_body = AddOptOuts,
+    responses(
+        (status = 200, description = "What was added, and the numbers that are not valid.",
+            body = openapi::OptOutsAdded),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 async fn add(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -81,6 +108,16 @@ async fn add(
     ))
 }
 
+/// Take a number off the list.
+#[utoipa::path(
+    delete, operation_id = "removeOptOut", path = "/v1/optouts/{phone}", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("phone" = String, Path, description = "The number, E.164 (URL-encode the `+`) or as written.")),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn remove(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,

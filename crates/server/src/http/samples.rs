@@ -2,6 +2,7 @@
 //! campaign file for one template — the right columns and one example row — for the people who fill the files.
 
 use super::error::{ApiError, Path, Query, not_found};
+use super::openapi;
 use crate::auth::Caller;
 use crate::state::AppState;
 use axum::extract::State;
@@ -18,11 +19,15 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/accounts/{account}/templates/{template}/sample", get(sample))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct SampleQuery {
+    /// `csv` (default) or `xlsx`.
     format: Option<String>,
+    /// `chat_tonic` (default) or `jelou`.
     model: Option<String>,
+    /// The template's language, when it has several (default: the account's).
     language: Option<String>,
 }
 
@@ -103,6 +108,27 @@ fn example_parameters(t: &Template) -> Vec<String> {
     (1..=count).map(|i| format!("value {i}")).collect()
 }
 
+/// A ready-to-fill campaign file for one template: the right columns and one example row.
+#[utoipa::path(
+    get, operation_id = "getSampleFile", path = "/v1/accounts/{account}/templates/{template}/sample", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(
+        ("account" = uuid::Uuid, Path, description = "The account's id."),
+        ("template" = String, Path, description = "The template's name."),
+        SampleQuery,
+    ),
+    responses(
+        (status = 200, description = "The file, as an attachment. For the Jelou model, the `params` mapping that reads \
+            it is in `X-Pregon-Params`.",
+            headers(("X-Pregon-Params" = String, description = "Jelou model: the `params` JSON for an upload of this file.")),
+            content(
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn sample(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,

@@ -1,6 +1,7 @@
 //! `/v1/accounts/{id}/templates`: templates in the shape of Meta's `message_templates` items, stored exactly as given.
 
 use super::error::{ApiError, Json, Path, not_found};
+use super::openapi;
 use crate::auth::Caller;
 use crate::state::AppState;
 use axum::extract::State;
@@ -24,11 +25,16 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A template in account listings.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TemplateSummary {
+    /// Pregon's id.
+    #[schema(value_type = uuid::Uuid)]
     id: TemplateId,
+    /// Its name.
     name: String,
+    /// Its language.
     language: String,
+    /// `APPROVED`, `PENDING`, `REJECTED`, …
     status: String,
 }
 
@@ -84,6 +90,16 @@ fn definition(mut v: Value) -> Value {
     v
 }
 
+/// The account's templates, as stored.
+#[utoipa::path(
+    get, operation_id = "listTemplates", path = "/v1/accounts/{account}/templates", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("account" = uuid::Uuid, Path, description = "The account's id.")),
+    responses(
+        (status = 200, description = "The templates.", body = openapi::TemplateList),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -100,6 +116,21 @@ async fn list(
 
 /// Takes one Meta item, an array of them, or a whole listing response (`{"data": [...]}`), so an export can be
 /// pasted as it is. Every definition is checked before any is stored.
+#[utoipa::path(
+    post, operation_id = "createTemplates", summary = "Add templates (one, several, or a pasted listing)", path = "/v1/accounts/{account}/templates", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(("account" = uuid::Uuid, Path, description = "The account's id.")),
+    request_body = openapi::TemplateInput,
+    responses(
+        (status = 201, description = "The template (for one definition) or `{\"data\": [...]}` (for several).",
+            body = openapi::TemplateCreated),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -142,6 +173,20 @@ async fn create(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
+/// One template.
+#[utoipa::path(
+    get, operation_id = "getTemplate", path = "/v1/accounts/{account}/templates/{template}", tag = "native",
+    security(("bearer" = []), ("basic" = [])),
+    params(
+        ("account" = uuid::Uuid, Path, description = "The account's id."),
+        ("template" = uuid::Uuid, Path, description = "The template's id (Pregon's)."),
+    ),
+    responses(
+        (status = 200, description = "The template.", body = openapi::Template),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn show(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -155,6 +200,25 @@ async fn show(
     Ok(Json(view(&t)))
 }
 
+/// Replace a template's definition; what `GET` answers can be written back unchanged.
+#[utoipa::path(
+    put, operation_id = "replaceTemplate", path = "/v1/accounts/{account}/templates/{template}", tag = "native",
+    security(("bearer" = []), ("basic" = [])),
+    params(
+        ("account" = uuid::Uuid, Path, description = "The account's id."),
+        ("template" = uuid::Uuid, Path, description = "The template's id (Pregon's)."),
+    ),
+    request_body = openapi::TemplateDefinition,
+    responses(
+        (status = 200, description = "The template.", body = openapi::Template),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 409, response = openapi::Conflict),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 async fn replace(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -171,6 +235,20 @@ async fn replace(
     Ok(Json(view(&t)))
 }
 
+/// Delete a template.
+#[utoipa::path(
+    delete, operation_id = "deleteTemplate", path = "/v1/accounts/{account}/templates/{template}", tag = "native",
+    security(("bearer" = []), ("basic" = [])),
+    params(
+        ("account" = uuid::Uuid, Path, description = "The account's id."),
+        ("template" = uuid::Uuid, Path, description = "The template's id (Pregon's)."),
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+    ),
+)]
 async fn remove(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,

@@ -5,6 +5,7 @@
 
 use super::campaigns::CampaignView;
 use super::error::{ApiError, Json, not_found};
+use super::openapi;
 use crate::auth::Caller;
 use crate::ingestion::{self, CHAT_TONIC, IngestSpec, JELOU};
 use crate::spool::{SpoolError, SpooledFile};
@@ -455,6 +456,33 @@ pub fn accepted_response(accepted: Accepted) -> Response {
 }
 
 /// `POST /v1/campaigns`.
+#[utoipa::path(
+    post, operation_id = "uploadCampaign", summary = "Upload a campaign file", path = "/v1/campaigns", tag = "native", security(("bearer" = []), ("basic" = [])),
+    description = "Upload a campaign file (or its `file_url`). The file is checked before the answer (it opens, its \
+        header fits the row model): a broken file is `422 invalid_file` and nothing is created. Rows are read after \
+        the answer; follow the campaign from `ingesting` to `scheduled`.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 characters: a second upload with the \
+        same key answers `200` with the first campaign instead of creating another.")),
+    request_body(content(
+        (openapi::UploadForm = "multipart/form-data"),
+        (openapi::UploadJson = "application/json"),
+    )),
+    responses(
+        (status = 202, description = "Created; its rows are being read.", body = CampaignView,
+            headers(("Location" = String, description = "`/v1/campaigns/{id}`"))),
+        (status = 200, description = "An earlier upload with the same `Idempotency-Key`: its campaign.",
+            body = CampaignView, headers(
+                ("Location" = String, description = "`/v1/campaigns/{id}`"),
+                ("Idempotent-Replayed" = String, description = "`true`"),
+            )),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,
@@ -485,6 +513,24 @@ pub async fn create(
 /// How many rejections a validation report lists (the counts cover them all).
 pub const REPORT_REJECTIONS: usize = 1000;
 
+/// Check a file as an upload would, store nothing, and report every row's fate.
+#[utoipa::path(
+    post, operation_id = "validateCampaignFile", path = "/v1/campaigns/validate", tag = "native", security(("bearer" = []), ("basic" = [])),
+    request_body(content(
+        (openapi::UploadForm = "multipart/form-data"),
+        (openapi::UploadJson = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "The report: counts over every row, the first 1,000 rejections.",
+            body = openapi::ValidationReport),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 413, response = openapi::PayloadTooLarge),
+        (status = 415, response = openapi::UnsupportedMediaType),
+        (status = 422, response = openapi::Unprocessable),
+    ),
+)]
 async fn validate(
     State(state): State<AppState>,
     Extension(Caller(app)): Extension<Caller>,

@@ -7,6 +7,7 @@
 //! number to the app's opt-out list. Status changes and replies become outbound callbacks of apps that set one.
 
 use super::error::ApiError;
+use super::openapi;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -42,6 +43,22 @@ async fn account(state: &AppState, provider: &str, account: &str) -> Result<Acco
 }
 
 /// Meta's subscription check: answer the challenge when the verify token matches.
+#[utoipa::path(
+    get, operation_id = "webhookHandshake", path = "/webhooks/{provider}/{account}", tag = "webhooks",
+    params(
+        ("provider" = String, Path, description = "`meta`, `gupshup`, `infobip`, `360dialog`, `clickatell`: the \
+            account's provider."),
+        ("account" = uuid::Uuid, Path, description = "The account's id."),
+        ("hub.mode" = String, Query, description = "`subscribe`."),
+        ("hub.verify_token" = String, Query, description = "Must equal the account's `verify_token`."),
+        ("hub.challenge" = String, Query, description = "Echoed back."),
+    ),
+    responses(
+        (status = 200, description = "`hub.challenge`, as text.", content_type = "text/plain", body = String),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, description = "`not_found`: no such account of that provider.", body = openapi::ErrorBody),
+    ),
+)]
 async fn handshake(
     State(state): State<AppState>,
     Path((provider, id)): Path<(String, String)>,
@@ -109,6 +126,26 @@ fn refused_excerpt(text: &str) -> &str {
     &text[..end]
 }
 
+/// Status events and replies from the provider. Statuses only move messages forward; a reply that is an opt-out
+/// keyword adds the sender to the app's opt-out list.
+#[utoipa::path(
+    post, operation_id = "receiveWebhook", summary = "Provider events (statuses and replies)", path = "/webhooks/{provider}/{account}", tag = "webhooks",
+    security(("webhook_signature" = []), ("webhook_token" = []), ("webhook_token_header" = [])),
+    params(
+        ("provider" = String, Path, description = "`meta`, `gupshup`, `infobip`, `360dialog`, `clickatell`: the \
+            account's provider."),
+        ("account" = uuid::Uuid, Path, description = "The account's id."),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "The provider's event JSON as \
+        it sends it (Meta's `whatsapp_business_account` change; Gupshup's, Infobip's, 360dialog's or Clickatell's)."),
+    responses(
+        (status = 200, description = "What changed.", body = openapi::WebhookOutcome),
+        (status = 400, response = openapi::BadRequest),
+        (status = 401, description = "`unauthorized`: no valid signature or token; nothing changes.",
+            body = openapi::ErrorBody),
+        (status = 404, description = "`not_found`: no such account of that provider.", body = openapi::ErrorBody),
+    ),
+)]
 async fn receive(
     State(state): State<AppState>,
     Path((provider, id)): Path<(String, String)>,
