@@ -581,3 +581,45 @@ async fn chat_tonic_form_sent_with_a_json_content_type_is_read_as_a_form() {
     let c = app.settled(v["campaignId"].as_str().unwrap()).await;
     assert_eq!(c["counts"]["accepted"], 4);
 }
+
+/// Refused early: an upload whose declared length is over the limit gets its `413` before any of the body is sent,
+/// and a request whose headers are absurdly large is refused by the HTTP layer.
+#[tokio::test]
+async fn oversized_uploads_and_headers_are_refused_before_the_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.max_upload_bytes = 1_000_000).await;
+    let address = app.url("").trim_start_matches("http://").to_owned();
+    let exchange = |head: String| {
+        let address = address.clone();
+        async move {
+            let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+            // The server may hang up before it has read everything sent: that is a refusal too.
+            let _ = socket.write_all(head.as_bytes()).await;
+            // No body follows: an answer can only come from the headers.
+            let mut answer = vec![0; 4096];
+            let n = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut answer))
+                .await
+                .expect("no answer within 5 s: the server waited for the body")
+                .unwrap_or(0);
+            String::from_utf8_lossy(&answer[..n]).into_owned()
+        }
+    };
+    let answer = exchange(format!(
+        "POST /v1/campaigns HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 50000000000\r\n\r\n",
+        app.token
+    ))
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
+
+    let answer = exchange(format!(
+        "GET /v1/accounts HTTP/1.1\r\nHost: x\r\nX-Padding: {}\r\n\r\n",
+        "a".repeat(1024 * 1024)
+    ))
+    .await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431") || answer.starts_with("HTTP/1.1 400"),
+        "{answer}"
+    );
+}

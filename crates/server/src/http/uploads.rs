@@ -111,6 +111,19 @@ impl UploadInput {
 
     /// Read a multipart form (`file_fields` name the file part: `file`, `upload`) or a JSON object.
     pub async fn read(state: &AppState, request: Request, file_fields: &[&str]) -> Result<UploadInput, ApiError> {
+        // Refused before a byte of the body is read when the client says up front that it is too large.
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let most = state.config.max_upload_bytes.saturating_add(FIELDS_ROOM as u64);
+        if let Some(length) = declared.filter(|length| *length > most) {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the upload is {length} bytes: the most this server takes is {most}"),
+            ));
+        }
         let mut input = UploadInput::default();
         match as_multipart(request, state.config.max_upload_bytes).await {
             Ok(request) => input.read_multipart(state, request, file_fields).await?,
