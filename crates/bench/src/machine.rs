@@ -47,7 +47,7 @@ impl Machine {
             &[
                 &admin,
                 "-XAtc",
-                "SELECT string_agg(name || ' ' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings \
+                "SELECT string_agg(name || ' ' || current_setting(name), ', ' ORDER BY name) FROM pg_settings \
                  WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'wal_compression', \
                  'synchronous_commit', 'full_page_writes')",
             ],
