@@ -67,8 +67,8 @@ pub struct ConfigArgs {
     #[arg(long, env = "PREGON_MAX_EXPANDED_BYTES", global = true, value_name = "BYTES")]
     pub max_expanded_bytes: Option<u64>,
 
-    /// Let `file_url` reach loopback, private, link-local and metadata addresses [default: false]. Only for tests and
-    /// trusted networks: it opens the server to SSRF.
+    /// Let `file_url`, callback URLs and provider accounts' `base_url` reach loopback, private, link-local and
+    /// metadata addresses [default: false]. Only for tests and trusted networks: it opens the server to SSRF.
     #[arg(long, env = "PREGON_FETCH_ALLOW_PRIVATE", global = true, value_name = "BOOL")]
     pub fetch_allow_private: Option<bool>,
 

@@ -337,6 +337,16 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// The system resolver with internal addresses dropped from its answers, or `None` when `allow_private` (then
+/// reqwest's own resolver is used): for every client that dials a URL a tenant chose (provider `base_url`s).
+pub fn guarded_resolver(allow_private: bool) -> Option<Arc<dyn Resolve>> {
+    (!allow_private).then(|| {
+        Arc::new(GuardedResolver {
+            inner: Arc::new(SystemResolver),
+        }) as Arc<dyn Resolve>
+    })
+}
+
 /// getaddrinfo on the blocking pool, like reqwest's default resolver (which is not public).
 struct SystemResolver;
 

@@ -52,6 +52,8 @@ impl Pregon {
             .env("PREGON_DATABASE_URL", database_url)
             .env("PREGON_LISTEN", format!("127.0.0.1:{port}"))
             .env("PREGON_DEMO", "false")
+            // The mock provider listens on 127.0.0.1.
+            .env("PREGON_FETCH_ALLOW_PRIVATE", "true")
             .env("PREGON_LOG", "info")
             .env("PREGON_LOG_FORMAT", "json")
             .envs(env.iter().copied())

@@ -306,3 +306,43 @@ async fn no_route_gives_one_app_another_apps_resources(backend: Backend) {
         assert_eq!(&now, was, "{path} changed");
     }
 }
+
+/// A provider account's `base_url` is dialled by the senders: it may not name an internal address (in any spelling)
+/// unless the server runs with `fetch_allow_private`, on creation or on a change.
+#[tokio::test]
+async fn account_base_urls_may_not_point_inside() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.fetch_allow_private = false).await;
+    let account = |base_url: &str| {
+        json!({"name": "meta", "provider": "meta", "sender": "1065", "base_url": base_url,
+               "credentials": {"access_token": "t", "app_secret": "s"}})
+    };
+    for inside in [
+        "http://127.0.0.1:9",
+        "http://localhost:8080",
+        "http://169.254.169.254/latest",
+        "http://[::1]:8080",
+        "http://0x7f000001/",
+        "https://10.0.0.8",
+    ] {
+        let r = app.post_json("/v1/accounts", &account(inside)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{inside}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["details"]["field"], "base_url", "{inside}: {e}");
+    }
+    let created: Value = app
+        .post_json("/v1/accounts", &account("https://graph.example.com"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let r = app
+        .request(Method::PATCH, &format!("/v1/accounts/{id}"))
+        .json(&json!({"base_url": "http://192.168.1.1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

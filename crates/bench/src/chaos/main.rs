@@ -103,6 +103,8 @@ impl Launcher {
             .env("PREGON_LISTEN", format!("127.0.0.1:{port}"))
             .env("PREGON_DEMO", "false")
             .env("PREGON_SEND", if send { "true" } else { "false" })
+            // The mock provider listens on 127.0.0.1.
+            .env("PREGON_FETCH_ALLOW_PRIVATE", "true")
             .env("PREGON_LOG", "info")
             .env("PREGON_LOG_FORMAT", "json")
             // A killed sender's claimed messages come back after 5 s; its in-flight ones settle by webhook or end

@@ -306,6 +306,8 @@ pub async fn pregon(backend: Backend, mock: &MockProvider, args: &Args, csv: &Pa
         max_expanded_bytes: MAX_UPLOAD_BYTES,
         demo: false,
         send: true,
+        // The mock provider listens on 127.0.0.1.
+        fetch_allow_private: true,
         ..Config::default()
     };
     let state = AppState::new(store.clone(), config).map_err(|e| anyhow!("{e}"))?;

@@ -165,9 +165,24 @@ fn parse_provider(s: &str) -> Result<ProviderKind, ApiError> {
     })
 }
 
-fn check(settings: &AccountSettings, credentials: &Credentials) -> Result<(), ApiError> {
+fn check(state: &AppState, settings: &AccountSettings, credentials: &Credentials) -> Result<(), ApiError> {
     settings.validate().map_err(account_error)?;
-    credentials.check(settings.provider).map_err(account_error)
+    credentials.check(settings.provider).map_err(account_error)?;
+    // The senders dial `base_url`: like `file_url`, it may not name an internal address unless the server allows it
+    // (names that resolve to one are refused by the senders' resolver).
+    if !state.config.fetch_allow_private
+        && let Some(base) = &settings.base_url
+        && let Some(reason) = url::Url::parse(base)
+            .ok()
+            .and_then(|u| u.host().map(|h| h.to_string()))
+            .and_then(|host| pregon_core::address::host_reason(&host))
+    {
+        return Err(ApiError::invalid_field(
+            "base_url",
+            format!("`{base}` points at {reason}: allowed only when the server runs with fetch_allow_private"),
+        ));
+    }
+    Ok(())
 }
 
 async fn view(state: &AppState, app: AppId, account: Account) -> Result<AccountView, ApiError> {
@@ -256,7 +271,7 @@ async fn create(
         default_region: input.default_region,
     };
     let credentials = Credentials::new(input.credentials);
-    check(&settings, &credentials)?;
+    check(&state, &settings, &credentials)?;
     let account = state.store.create_account(app.id, &settings, &credentials).await?;
     tracing::info!(account = %account.id, provider = %provider, "account created");
     Ok((StatusCode::CREATED, Json(view(&state, app.id, account).await?)))
@@ -353,7 +368,7 @@ async fn update(
         };
     }
     let credentials = Credentials::new(credentials);
-    check(&settings, &credentials)?;
+    check(&state, &settings, &credentials)?;
     let account = state.store.update_account(app.id, id, &settings, &credentials).await?;
     Ok(Json(view(&state, app.id, account).await?))
 }
