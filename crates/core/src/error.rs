@@ -50,6 +50,7 @@ catalogue! {
     InvalidFile => ("invalid_file", 422, "The campaign file cannot be used as a whole; `details.reason` says why (see the file error reasons)."),
     InvalidSchedule => ("invalid_schedule", 422, "`scheduled_at` / `date` / `scheduledAt` is not an ISO-8601 time with an offset, or is in the past."),
     FetchFailed => ("fetch_failed", 422, "`file_url` could not be fetched: unreachable, refused (private address), too large, too slow, or not 2xx."),
+    ProviderError => ("provider_error", 502, "The provider refused a request Pregon made for you, or did not answer (template sync); the message says which and why."),
     Internal => ("internal", 500, "Something failed on the server; the request id in the response headers finds it in the logs."),
     Unavailable => ("unavailable", 503, "A dependency (the database) is not reachable."),
 }

@@ -10,6 +10,7 @@ pub mod gupshup;
 pub mod infobip;
 pub mod meta;
 pub mod sandbox;
+pub mod templates;
 pub mod webhooks;
 
 use pregon_core::ProviderKind;

@@ -21,6 +21,9 @@ pub struct AppState {
     pub clock: Arc<crate::dispatch::Clock>,
     /// This process's counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The client for provider APIs (sends, template listings): one connection pool; names resolving to internal
+    /// addresses refused unless `fetch_allow_private`; no redirects followed.
+    pub provider_http: reqwest::Client,
     /// Turns true when the server begins to shut down: long-lived responses (live progress) end then, so the graceful
     /// shutdown does not wait on clients that never hang up.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -35,6 +38,7 @@ impl AppState {
             timeout: config.fetch_timeout,
             ..crate::fetch::FetchPolicy::default()
         })?;
+        let provider_http = provider_client(&config)?;
         Ok(AppState {
             store,
             config: Arc::new(config),
@@ -43,7 +47,24 @@ impl AppState {
             dispatch_wake: Arc::new(tokio::sync::Notify::new()),
             clock: Arc::new(crate::dispatch::Clock::default()),
             metrics: Arc::new(crate::metrics::Metrics::default()),
+            provider_http,
             stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         })
     }
+}
+
+/// See [`AppState::provider_http`].
+fn provider_client(config: &Config) -> Result<reqwest::Client, crate::fetch::FetchError> {
+    crate::install_crypto_provider();
+    let mut builder = reqwest::Client::builder()
+        .timeout(config.sending.providers.request_timeout)
+        .pool_max_idle_per_host(1024)
+        // Provider APIs answer where they are asked; a redirect could only lead where an account should not.
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(resolver) = crate::fetch::guarded_resolver(config.fetch_allow_private) {
+        builder = builder.dns_resolver(resolver);
+    }
+    builder
+        .build()
+        .map_err(|e| crate::fetch::FetchError::Network(format!("cannot build the provider HTTP client: {e}")))
 }

@@ -12,6 +12,7 @@ on_both_backends!(
     credentials_never_appear_in_any_response,
     templates_from_a_meta_listing_are_accepted_as_they_are,
     invalid_templates_are_refused_with_their_path,
+    templates_sync_from_the_providers_listing,
 );
 
 async fn body(r: pregon_testkit::reqwest::Response) -> (StatusCode, Value) {
@@ -372,4 +373,113 @@ async fn invalid_templates_are_refused_with_their_path(backend: Backend) {
 
 fn uuid_like() -> &'static str {
     "01a20627-0000-7000-8000-000000000000"
+}
+
+async fn templates_sync_from_the_providers_listing(backend: Backend) {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let app = TestApp::spawn(backend).await;
+    let graph = MockServer::start().await;
+    let item = |name: &str, status: &str| {
+        json!({"id": format!("9{}", name.len()), "name": name, "language": "en_US", "status": status,
+               "category": "UTILITY", "components": [{"type": "BODY", "text": "Hi {{1}}, your order shipped."}]})
+    };
+    let broken = json!({"name": "broken", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+                        "components": [{"type": "BODY", "text": ""}]});
+    Mock::given(method("GET"))
+        .and(path("/v23.0/4455/message_templates"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": [item("shipped", "APPROVED"), item("kept", "APPROVED"), item("fresh", "PENDING"), broken],
+            "paging": {"cursors": {"before": "A", "after": "B"}}
+        })))
+        .mount(&graph)
+        .await;
+    let (_, account) = body(
+        app.post_json(
+            "/v1/accounts",
+            &json!({"name": "meta", "provider": "meta", "sender": "1065", "base_url": graph.uri(),
+                    "credentials": {"access_token": "t", "waba_id": "4455"}}),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let id = account["id"].as_str().unwrap().to_owned();
+    let templates = format!("/v1/accounts/{id}/templates");
+    // Here before the sync: one the provider still lists (as it was), one it lists changed, one it dropped.
+    for t in [
+        item("kept", "APPROVED"),
+        item("shipped", "PENDING"),
+        item("gone", "APPROVED"),
+    ] {
+        let (status, _) = body(app.post_json(&templates, &t).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, report) = body(
+        app.request(Method::POST, &format!("{templates}/sync?prune=true"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (
+            &report["listed"],
+            &report["created"],
+            &report["updated"],
+            &report["unchanged"],
+            &report["deleted"]
+        ),
+        (&json!(4), &json!(1), &json!(1), &json!(1), &json!(1)),
+        "{report}"
+    );
+    assert_eq!(report["skipped"][0]["name"], "broken", "{report}");
+    let (_, list) = body(app.get(&templates).send().await.unwrap()).await;
+    let mut now: Vec<(String, String)> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_owned(),
+                t["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    now.sort();
+    assert_eq!(
+        now,
+        [("fresh", "PENDING"), ("kept", "APPROVED"), ("shipped", "APPROVED")]
+            .map(|(n, s)| (n.to_owned(), s.to_owned()))
+    );
+
+    // Providers without a listing, and a provider that refuses, say so.
+    let sandbox = app.sandbox_account(json!({})).await;
+    let (status, e) = body(
+        app.request(Method::POST, &format!("/v1/accounts/{sandbox}/templates/sync"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    graph.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "Invalid WABA", "code": 100}})),
+        )
+        .mount(&graph)
+        .await;
+    let (status, e) = body(
+        app.request(Method::POST, &format!("{templates}/sync"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{e}");
+    assert_eq!(e["error"]["code"], "provider_error");
+    assert!(e["error"]["message"].as_str().unwrap().contains("Invalid WABA"), "{e}");
 }

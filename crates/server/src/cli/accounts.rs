@@ -5,7 +5,7 @@ use super::{CliError, Remote};
 use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -70,14 +70,16 @@ pub enum TemplatesCommand {
         /// The account's id or name.
         account: String,
     },
-    /// Make an account's templates match a JSON file of Meta `message_templates` items (an array, one item, or a
-    /// whole listing response): create the new ones, replace the changed ones, and with --prune delete the others.
+    /// Make an account's templates match its provider's listing (Meta, with the account's `waba_id`; 360dialog), or
+    /// a JSON file of Meta `message_templates` items (an array, one item, or a whole listing response): create the
+    /// new ones, replace the changed ones, and with --prune delete the others.
     Sync {
         /// The account's id or name.
         account: String,
-        /// The templates, as WhatsApp Manager or `GET /{WABA-ID}/message_templates` gives them.
+        /// The templates, as WhatsApp Manager or `GET /{WABA-ID}/message_templates` gives them [default: ask the
+        /// provider].
         #[arg(long, short = 'f', value_name = "TEMPLATES.json")]
-        file: PathBuf,
+        file: Option<PathBuf>,
         /// Also delete the account's templates that the file does not have.
         #[arg(long)]
         prune: bool,
@@ -213,7 +215,7 @@ pub async fn run_templates(remote: &Remote, command: TemplatesCommand) -> Result
             }
             Ok(0)
         }
-        TemplatesCommand::Sync { account, file, prune } => sync(&client, &account, &file, prune).await,
+        TemplatesCommand::Sync { account, file, prune } => sync(&client, &account, file.as_deref(), prune).await,
     }
 }
 
@@ -239,67 +241,32 @@ pub fn read_templates_file(path: &std::path::Path) -> Result<Vec<Value>, CliErro
     })
 }
 
-/// A template's name and language: what makes it one template for WhatsApp and for Pregon.
-fn key(t: &Value) -> (String, String) {
-    let field = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
-    (field("name"), field("language"))
-}
-
-/// A template as read from the API, back to the definition that was written: Pregon's own fields removed and the
-/// provider's id back under `id` (the server does the same on a PUT).
-fn as_written(t: &Value) -> Value {
-    let mut obj: Map<String, Value> = t.as_object().cloned().unwrap_or_default();
-    for k in ["id", "account", "created_at", "updated_at"] {
-        obj.remove(k);
-    }
-    if let Some(provider_id) = obj.remove("provider_id") {
-        obj.insert("id".into(), provider_id);
-    }
-    Value::Object(obj)
-}
-
-async fn sync(client: &Client, account: &str, file: &std::path::Path, prune: bool) -> Result<u8, CliError> {
-    let wanted = read_templates_file(file)?;
+async fn sync(client: &Client, account: &str, file: Option<&std::path::Path>, prune: bool) -> Result<u8, CliError> {
+    let listing = file.map(read_templates_file).transpose()?;
     let account = resolve_account(client, account).await?;
-    let base = format!("/v1/accounts/{}/templates", account.id);
-    let existing: Listing<Value> = client.get(&base).await?;
-    let mut new = Vec::new();
-    let (mut updated, mut unchanged) = (0, 0);
-    for item in &wanted {
-        match existing.data.iter().find(|t| key(t) == key(item)) {
-            None => new.push(item.clone()),
-            Some(current) if as_written(current) == *item => unchanged += 1,
-            Some(current) => {
-                let id = current.get("id").and_then(Value::as_str).unwrap_or_default();
-                let _: Value = client.json(Method::PUT, &format!("{base}/{id}"), Some(item)).await?;
-                updated += 1;
-            }
-        }
-    }
-    // The new ones in one request: the server checks every definition before it stores any.
-    if !new.is_empty() {
-        let _: Value = client
-            .json(Method::POST, &base, Some(&Value::Array(new.clone())))
-            .await?;
-    }
-    let mut removed = 0;
+    let mut path = format!("/v1/accounts/{}/templates/sync", account.id);
     if prune {
-        for t in existing
-            .data
-            .iter()
-            .filter(|t| !wanted.iter().any(|w| key(w) == key(t)))
-        {
-            let id = t.get("id").and_then(Value::as_str).unwrap_or_default();
-            client
-                .send(client.request(Method::DELETE, &format!("{base}/{id}")))
-                .await?;
-            removed += 1;
-        }
+        path.push_str("?prune=true");
     }
+    // One request: the server matches, creates, replaces and prunes (and reads the provider's listing without a file).
+    let body = listing.map(Value::Array);
+    let report: Value = client.json(Method::POST, &path, body.as_ref()).await?;
+    let n = |k: &str| report[k].as_u64().unwrap_or(0);
     println!(
-        "templates of `{}`: {} created, {updated} updated, {unchanged} unchanged, {removed} deleted",
+        "templates of `{}`: {} created, {} updated, {} unchanged, {} deleted",
         account.name,
-        new.len()
+        n("created"),
+        n("updated"),
+        n("unchanged"),
+        n("deleted")
     );
+    for skipped in report["skipped"].as_array().into_iter().flatten() {
+        eprintln!(
+            "skipped {} ({}): {}",
+            skipped["name"].as_str().unwrap_or("?"),
+            skipped["language"].as_str().unwrap_or("?"),
+            skipped["reason"].as_str().unwrap_or("")
+        );
+    }
     Ok(0)
 }

@@ -100,21 +100,7 @@ pub(crate) struct Dispatcher {
 /// Run the dispatcher until `shutdown` turns true.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let owner = format!("sender-{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
-    let mut builder = reqwest::Client::builder()
-        .timeout(state.config.sending.providers.request_timeout)
-        .pool_max_idle_per_host(1024)
-        // Provider APIs answer where they are asked; a redirect could only lead somewhere an account should not.
-        .redirect(reqwest::redirect::Policy::none());
-    if let Some(resolver) = crate::fetch::guarded_resolver(state.config.fetch_allow_private) {
-        builder = builder.dns_resolver(resolver);
-    }
-    let http = match builder.build() {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the HTTP client; sending is off");
-            return;
-        }
-    };
+    let http = state.provider_http.clone();
     let (outcomes_tx, outcomes_rx) = mpsc::unbounded_channel();
     let (events_tx, events_rx) = mpsc::unbounded_channel::<(AccountId, StatusEvent)>();
     let (campaigns_tx, campaigns_rx) = watch::channel(HashMap::new());

@@ -54,7 +54,7 @@ pub fn routes() -> Router<AppState> {
     ),
     paths(
         accounts::list, accounts::create, accounts::show, accounts::update, accounts::remove,
-        templates::list, templates::create, templates::show, templates::replace, templates::remove,
+        templates::list, templates::create, templates::show, templates::replace, templates::remove, templates::sync,
         samples::sample,
         campaigns::list, uploads::create, uploads::validate, campaigns::show, campaigns::messages,
         campaigns::rejections, campaigns::events, campaigns::message,

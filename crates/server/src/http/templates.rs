@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use pregon_core::campaign::StoredTemplate;
 use pregon_core::template::{Template, TemplateError};
@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
             "/accounts/{account}/templates/{template}",
             get(show).put(replace).delete(remove),
         )
+        .route("/accounts/{account}/templates/sync", post(sync))
 }
 
 /// A template in account listings.
@@ -71,6 +72,18 @@ fn template_error(index: Option<usize>, e: TemplateError) -> ApiError {
         None => e.path.clone(),
     };
     ApiError::new(ErrorCode::InvalidTemplate, format!("{path}: {}", e.reason)).with_details(json!({ "path": path }))
+}
+
+/// The templates of a body: one Meta item (`single`), an array of them, or a whole listing response.
+fn items_of(body: Value) -> (Vec<Value>, bool) {
+    match body {
+        Value::Array(items) => (items, false),
+        Value::Object(ref obj) if obj.get("data").is_some_and(Value::is_array) => (
+            obj.get("data").and_then(Value::as_array).cloned().unwrap_or_default(),
+            false,
+        ),
+        other => (vec![other], true),
+    }
 }
 
 /// A definition as written to the store: Pregon's own fields removed so a template read back can be written again.
@@ -142,14 +155,7 @@ async fn create(
         .get_account(app.id, account)
         .await
         .map_err(not_found("account"))?;
-    let (items, single) = match body {
-        Value::Array(items) => (items, false),
-        Value::Object(ref obj) if obj.get("data").is_some_and(Value::is_array) => (
-            obj.get("data").and_then(Value::as_array).cloned().unwrap_or_default(),
-            false,
-        ),
-        other => (vec![other], true),
-    };
+    let (items, single) = items_of(body);
     if items.is_empty() {
         return Err(ApiError::invalid_field("data", "no template given"));
     }
@@ -233,6 +239,133 @@ async fn replace(
         .await
         .map_err(not_found("template"))?;
     Ok(Json(view(&t)))
+}
+
+/// What a sync did.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SyncReport {
+    /// Templates listed by the provider.
+    listed: usize,
+    /// New here.
+    created: usize,
+    /// Changed at the provider (status, components…), replaced here.
+    updated: usize,
+    /// The same as here.
+    unchanged: usize,
+    /// Here but no longer at the provider, deleted (only with `prune=true`).
+    deleted: usize,
+    /// Listed but not kept: each with its name, language and why (a definition that breaks WhatsApp's rules).
+    skipped: Vec<Value>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SyncQuery {
+    /// Delete the templates the provider no longer lists.
+    prune: Option<bool>,
+}
+
+/// Bring the account's templates up to date with a listing: the one in the body (Meta `message_templates` items: an
+/// array, one item, or a whole listing response), or, with no body, the provider's own (Meta:
+/// `GET /{waba_id}/message_templates`, needs the `waba_id` credential; 360dialog: `GET /v1/configs/templates`; the
+/// other providers have none). Templates are matched by name and language.
+#[utoipa::path(
+    post, operation_id = "syncTemplates", summary = "Read the account's templates from its provider",
+    path = "/v1/accounts/{account}/templates/sync", tag = "native", security(("bearer" = []), ("basic" = [])),
+    params(
+        ("account" = uuid::Uuid, Path, description = "The account's id."),
+        ("prune" = Option<bool>, Query, description = "Also delete the templates the listing does not have."),
+    ),
+    request_body(content = Option<openapi::TemplateInput>, description = "A listing to sync from; none: the \
+        provider's."),
+    responses(
+        (status = 200, description = "What changed.", body = SyncReport),
+        (status = 401, response = openapi::Unauthorized),
+        (status = 404, response = openapi::NotFound),
+        (status = 422, response = openapi::Unprocessable),
+        (status = 502, description = "`provider_error`: the provider refused the listing or did not answer.",
+            body = openapi::ErrorBody),
+    ),
+)]
+async fn sync(
+    State(state): State<AppState>,
+    Extension(Caller(app)): Extension<Caller>,
+    Path(account): Path<AccountId>,
+    super::error::Query(q): super::error::Query<SyncQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<SyncReport>, ApiError> {
+    use pregon_providers::templates::ListError;
+    let acc = state
+        .store
+        .get_account(app.id, account)
+        .await
+        .map_err(not_found("account"))?;
+    let listed = if body.iter().all(u8::is_ascii_whitespace) {
+        pregon_providers::templates::list(&acc, &state.provider_http, &state.config.sending.providers)
+            .await
+            .map_err(|e| match e {
+                ListError::Unsupported(_) => ApiError::invalid_field("provider", e.to_string()),
+                ListError::Setup(_) => ApiError::new(ErrorCode::InvalidAccount, e.to_string()),
+                ListError::Refused { .. } | ListError::Unreadable(_) => {
+                    ApiError::new(ErrorCode::ProviderError, e.to_string())
+                }
+            })?
+    } else {
+        let given: Value = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("the body is not JSON: {e}")))?;
+        items_of(given).0
+    };
+    let mut report = SyncReport {
+        listed: listed.len(),
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        deleted: 0,
+        skipped: Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    for item in listed {
+        let item = definition(item);
+        let template = match Template::from_meta(&item) {
+            Ok(t) => t,
+            Err(e) => {
+                report.skipped.push(json!({
+                    "name": item.get("name"), "language": item.get("language"),
+                    "reason": format!("{}: {}", e.path, e.reason),
+                }));
+                continue;
+            }
+        };
+        seen.insert((template.name.clone(), template.language.clone()));
+        match state
+            .store
+            .find_template(app.id, account, &template.name, &template.language)
+            .await?
+        {
+            Some(stored) if stored.definition == item => report.unchanged += 1,
+            Some(stored) => {
+                state
+                    .store
+                    .update_template(app.id, account, stored.id, &template, &item)
+                    .await?;
+                report.updated += 1;
+            }
+            None => {
+                state.store.create_template(app.id, account, &template, &item).await?;
+                report.created += 1;
+            }
+        }
+    }
+    if q.prune == Some(true) {
+        for stored in state.store.list_templates(app.id, account).await? {
+            if !seen.contains(&(stored.name.clone(), stored.language.clone())) {
+                state.store.delete_template(app.id, account, stored.id).await?;
+                report.deleted += 1;
+            }
+        }
+    }
+    tracing::info!(account = %account, created = report.created, updated = report.updated, deleted = report.deleted, "templates synced");
+    Ok(Json(report))
 }
 
 /// Delete a template.
