@@ -76,6 +76,20 @@ pub(crate) fn bad(row: u64, column: Option<String>, message: String) -> ReadItem
     })
 }
 
+/// Runs `parse`, a call into calamine, with a panic turned into [`FileError::Unreadable`]. calamine's parsers panic on
+/// some malformed files (found by fuzzing, calamine 0.38: an XLS whose sector chain points past the file's end slices
+/// out of bounds in `cfb.rs` `Sectors::get`, and one cut mid-sector trips `to_u32`'s length assertion), and a
+/// campaign file is user input: it must be refused, not crash the ingestion. This relies on unwinding (no profile
+/// sets `panic = "abort"`); the panic hook still prints calamine's message once. Whatever `parse` built is dropped
+/// with the panic, so no half-parsed state is ever used, hence `AssertUnwindSafe`.
+pub(crate) fn guard_calamine<T>(parse: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or_else(|_| {
+        Err(FileError::Unreadable(
+            "its structure is broken (the spreadsheet parser gave up on it)".into(),
+        ))
+    })
+}
+
 /// A spreadsheet column label from a 0-based index: 0 → `A`, 26 → `AA`.
 pub fn column_label(index: usize) -> String {
     let mut n = index + 1;

@@ -3,7 +3,7 @@
 //! one at a time, with the same rules as the other tabular readers.
 
 use super::cell::cell_text;
-use super::{Rows, header, is_blank, pick_sheet, shape};
+use super::{Rows, guard_calamine, header, is_blank, pick_sheet, shape};
 use crate::FileError;
 use crate::record::ReadItem;
 use calamine::{Data, Range, Reader, Xls};
@@ -15,9 +15,12 @@ pub fn read<R>(input: R, sheet: Option<&str>) -> Result<(Arc<[String]>, Rows), F
 where
     R: Read + Seek,
 {
-    let mut workbook: Xls<R> = Xls::new(input).map_err(unreadable)?;
-    let name = pick_sheet(&workbook.sheet_names(), sheet)?;
-    let range = workbook.worksheet_range(&name).map_err(unreadable)?;
+    // calamine parses the whole workbook here, and panics on some broken files: see `guard_calamine`.
+    let range = guard_calamine(|| {
+        let mut workbook: Xls<R> = Xls::new(input).map_err(unreadable)?;
+        let name = pick_sheet(&workbook.sheet_names(), sheet)?;
+        workbook.worksheet_range(&name).map_err(unreadable)
+    })?;
     let mut rows = XlsRows {
         range,
         next: 0,

@@ -1,0 +1,50 @@
+//! Inputs the fuzz targets (fuzz/, `just fuzz`) crashed on, kept as regression tests: each is opened the way the
+//! server's ingestion opens a campaign file and must be refused with a typed error, never a panic. The files under
+//! `tests/fuzz/` are the minimized crashing inputs, without the fuzz target's leading selector byte.
+#![allow(clippy::unwrap_used)]
+
+use pregon_ingest::FileError;
+use pregon_ingest::sniff::{Format, sniff_file};
+use pregon_ingest::source::{OpenOptions, open};
+use std::path::{Path, PathBuf};
+
+fn input(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz").join(name)
+}
+
+/// Open with sheet `campaign` (as Chat-Tonic uploads are) and read every row.
+fn open_and_read(name: &str) -> Result<usize, FileError> {
+    let options = OpenOptions {
+        sheet: Some("campaign".into()),
+        ..OpenOptions::default()
+    };
+    let table = open(&input(name), &options)?;
+    table
+        .rows
+        .map(|r| r.map(|_| ()))
+        .collect::<Result<Vec<()>, _>>()
+        .map(|rows| rows.len())
+}
+
+fn assert_unreadable(result: Result<usize, FileError>) {
+    match result {
+        Err(FileError::Unreadable(why)) => assert!(why.contains("structure is broken"), "{why}"),
+        other => panic!("expected Unreadable, got {other:?}"),
+    }
+}
+
+/// An OLE2 header and nothing else: calamine reads the DIFAT chain into sector 1, past the file's end, and sliced
+/// `data[512..0]` (calamine 0.38 cfb.rs:320).
+#[test]
+fn xls_whose_sector_chain_points_past_the_end() {
+    assert_eq!(sniff_file(&input("xls-sector-past-end.xls")).unwrap(), Format::Xls);
+    assert_unreadable(open_and_read("xls-sector-past-end.xls"));
+}
+
+/// An OLE2 file whose last sector is cut one byte into a 4-byte word: calamine's `to_u32` asserted the length is a
+/// multiple of 4 (calamine 0.38 utils.rs:29).
+#[test]
+fn xls_whose_last_sector_is_cut_mid_word() {
+    assert_eq!(sniff_file(&input("xls-sector-cut-mid-word.xls")).unwrap(), Format::Xls);
+    assert_unreadable(open_and_read("xls-sector-cut-mid-word.xls"));
+}
