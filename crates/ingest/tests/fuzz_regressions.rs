@@ -48,3 +48,15 @@ fn xls_whose_last_sector_is_cut_mid_word() {
     assert_eq!(sniff_file(&input("xls-sector-cut-mid-word.xls")).unwrap(), Format::Xls);
     assert_unreadable(open_and_read("xls-sector-cut-mid-word.xls"));
 }
+
+/// A 4.6 KB OLE2 file whose FAT (one sector, cut by the file's end) sends the directory's chain from sector 9 back
+/// to 9: calamine appended the same sector forever, past 2 GiB (calamine 0.38 cfb.rs:340, `get_chain`). Refused
+/// before calamine opens it (readers/cfb.rs).
+#[test]
+fn xls_whose_sector_chain_loops() {
+    assert_eq!(sniff_file(&input("xls-looping-sector-chain.xls")).unwrap(), Format::Xls);
+    match open_and_read("xls-looping-sector-chain.xls") {
+        Err(FileError::Unreadable(why)) => assert!(why.contains("loops back on itself"), "{why}"),
+        other => panic!("expected Unreadable, got {other:?}"),
+    }
+}

@@ -6,6 +6,7 @@
 //! [`ReadItem::Bad`], since that cell has no column to go to and would otherwise vanish.
 
 pub mod cell;
+mod cfb;
 pub mod csv;
 pub mod json;
 pub mod xls;

@@ -15,6 +15,8 @@ pub fn read<R>(input: R, sheet: Option<&str>) -> Result<(Arc<[String]>, Rows), F
 where
     R: Read + Seek,
 {
+    let mut input = input;
+    super::cfb::check(&mut input)?;
     // calamine parses the whole workbook here, and panics on some broken files: see `guard_calamine`.
     let range = guard_calamine(|| {
         let mut workbook: Xls<R> = Xls::new(input).map_err(unreadable)?;
