@@ -51,12 +51,24 @@ fn xls_whose_last_sector_is_cut_mid_word() {
 
 /// A 4.6 KB OLE2 file whose FAT (one sector, cut by the file's end) sends the directory's chain from sector 9 back
 /// to 9: calamine appended the same sector forever, past 2 GiB (calamine 0.38 cfb.rs:340, `get_chain`). Refused
-/// before calamine opens it (readers/cfb.rs).
+/// before calamine opens it (readers/xls_check.rs).
 #[test]
 fn xls_whose_sector_chain_loops() {
     assert_eq!(sniff_file(&input("xls-looping-sector-chain.xls")).unwrap(), Format::Xls);
     match open_and_read("xls-looping-sector-chain.xls") {
         Err(FileError::Unreadable(why)) => assert!(why.contains("loops back on itself"), "{why}"),
+        other => panic!("expected Unreadable, got {other:?}"),
+    }
+}
+
+/// `chat-tonic.xls` with one shared-string cell moved to row 65,287, column 65,536: calamine made the sheet's cells
+/// one dense grid from A1 to there and asked for 136 GB (calamine 0.38 lib.rs:1051, `Range::from_sparse`). Refused
+/// before calamine opens it (readers/xls_check.rs).
+#[test]
+fn xls_with_a_cell_past_column_256() {
+    assert_eq!(sniff_file(&input("xls-huge-cell-range.xls")).unwrap(), Format::Xls);
+    match open_and_read("xls-huge-cell-range.xls") {
+        Err(FileError::Unreadable(why)) => assert!(why.contains("past column 256"), "{why}"),
         other => panic!("expected Unreadable, got {other:?}"),
     }
 }

@@ -6,10 +6,10 @@
 //! [`ReadItem::Bad`], since that cell has no column to go to and would otherwise vanish.
 
 pub mod cell;
-mod cfb;
 pub mod csv;
 pub mod json;
 pub mod xls;
+mod xls_check;
 pub mod xlsx;
 
 use crate::FileError;

@@ -1,5 +1,6 @@
 //! XLS (BIFF, Excel 97–2003). calamine has no streaming reader for it and parses the whole workbook at open; the
-//! format caps a sheet at 65,536 rows × 256 columns, which bounds that. Rows are then taken from the sheet's range
+//! format caps a sheet at 65,536 rows × 256 columns, which bounds that once `xls_check` has refused files that claim
+//! more (a broken or hostile file can: BIFF stores columns in 16 bits). Rows are then taken from the sheet's range
 //! one at a time, with the same rules as the other tabular readers.
 
 use super::cell::cell_text;
@@ -16,7 +17,7 @@ where
     R: Read + Seek,
 {
     let mut input = input;
-    super::cfb::check(&mut input)?;
+    super::xls_check::check(&mut input)?;
     // calamine parses the whole workbook here, and panics on some broken files: see `guard_calamine`.
     let range = guard_calamine(|| {
         let mut workbook: Xls<R> = Xls::new(input).map_err(unreadable)?;
