@@ -420,7 +420,7 @@ impl Sectors {
 
 /// Little-endian u32s of a buffer whose length calamine asserts is a multiple of 4 (else it panics).
 fn whole_words(bytes: &[u8]) -> Result<Vec<u32>, Fail> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(Fail::Panic);
     }
     Ok(words(bytes))
