@@ -33,8 +33,8 @@ fn assert_unreadable(result: Result<usize, FileError>) {
     }
 }
 
-/// An OLE2 header and nothing else: calamine reads the DIFAT chain into sector 1, past the file's end, and sliced
-/// `data[512..0]` (calamine 0.38 cfb.rs:320).
+/// An OLE2 header and nothing else: reading a sector past the file's end, calamine sliced `data[512..0]` (calamine
+/// 0.38 cfb.rs:320).
 #[test]
 fn xls_whose_sector_chain_points_past_the_end() {
     assert_eq!(sniff_file(&input("xls-sector-past-end.xls")).unwrap(), Format::Xls);
@@ -49,9 +49,9 @@ fn xls_whose_last_sector_is_cut_mid_word() {
     assert_unreadable(open_and_read("xls-sector-cut-mid-word.xls"));
 }
 
-/// A 4.6 KB OLE2 file whose FAT (one sector, cut by the file's end) sends the directory's chain from sector 9 back
-/// to 9: calamine appended the same sector forever, past 2 GiB (calamine 0.38 cfb.rs:340, `get_chain`). Refused
-/// before calamine opens it (readers/xls_check.rs).
+/// A 4.6 KB OLE2 file whose FAT (one sector, cut by the file's end) sends the directory's chain from sector 9 to
+/// sector 0, which points to itself: calamine appended sector 0 forever, past 2 GiB (calamine 0.38 cfb.rs:340,
+/// `get_chain`). Refused before calamine opens it (readers/xls_check.rs).
 #[test]
 fn xls_whose_sector_chain_loops() {
     assert_eq!(sniff_file(&input("xls-looping-sector-chain.xls")).unwrap(), Format::Xls);

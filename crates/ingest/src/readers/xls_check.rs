@@ -3,7 +3,7 @@
 //!
 //! - Sector chains (`cfb.rs` `Sectors::get_chain`) are followed through the FAT until they end or the stream's
 //!   declared length is reached, and the directory's chain has no declared length at all: a chain that loops
-//!   (sector 9 → 9) appends the same sector until memory runs out (found by fuzzing: a 4.6 KB file allocated past
+//!   (sector 0 → 0) appends the same sector until memory runs out (found by fuzzing: a 4.6 KB file allocated past
 //!   2 GiB). One FAT sector is read per DIFAT entry, so a DIFAT naming the same sector many times builds a FAT many
 //!   times the file's size.
 //! - A sheet's cells become one dense grid spanning the lowest to the highest cell (`Range::from_sparse`): one cell
