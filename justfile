@@ -90,6 +90,34 @@ bench-send *ARGS:
 bench-progress *ARGS:
     env -u DATABASE_URL cargo run --release -p pregon-bench --bin bench-progress -- {{ARGS}}
 
+# Installs cargo-fuzz if missing, seeds fuzz/corpus/ from fixtures/, and runs each target of fuzz/fuzz_targets in
+# turn on stable Rust through RUSTC_BOOTSTRAP (cargo fuzz needs nightly flags), with AddressSanitizer
+# (docs/reliability.md, "Fuzzing").
+# Fuzz every target for SECONDS each; fails if one crashed (its input is then in fuzz/artifacts/<target>/).
+fuzz SECONDS="30":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+    fuzz/seed.sh
+    export RUSTC_BOOTSTRAP=1
+    # Each run rewrites its input to a scratch file (the readers need a path); keep that off the disk when possible.
+    if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ]; then export TMPDIR=/dev/shm; fi
+    cd fuzz
+    failed=()
+    for target in $(cargo fuzz list); do
+        echo "== $target: {{SECONDS}} s"
+        # -timeout: a single input taking 20 s is a hang, reported as a crash.
+        if ! cargo fuzz run "$target" -- -max_total_time={{SECONDS}} -timeout=20 -print_final_stats=1; then
+            failed+=("$target")
+        fi
+    done
+    rm -f "${TMPDIR:-/tmp}"/pregon-fuzz-*
+    if [ ${#failed[@]} -gt 0 ]; then
+        echo "crashed: ${failed[*]}; inputs in $PWD/artifacts/<target>/ (replay: cargo fuzz run <target> <file>)" >&2
+        exit 1
+    fi
+    echo "no crash; the corpora grew in $PWD/corpus/"
+
 # Formatting and lints, as CI runs them.
 lint:
     cargo fmt --all -- --check

@@ -9,6 +9,7 @@ pub mod cell;
 pub mod csv;
 pub mod json;
 pub mod xls;
+mod xls_check;
 pub mod xlsx;
 
 use crate::FileError;
@@ -73,6 +74,20 @@ pub(crate) fn bad(row: u64, column: Option<String>, message: String) -> ReadItem
         column,
         code: RejectionCode::InvalidRow.as_str().to_owned(),
         message,
+    })
+}
+
+/// Runs `parse`, a call into calamine, with a panic turned into [`FileError::Unreadable`]. calamine's parsers panic on
+/// some malformed files (found by fuzzing, calamine 0.38: an XLS whose sector chain points past the file's end slices
+/// out of bounds in `cfb.rs` `Sectors::get`, and one cut mid-sector trips `to_u32`'s length assertion), and a
+/// campaign file is user input: it must be refused, not crash the ingestion. This relies on unwinding (no profile
+/// sets `panic = "abort"`); the panic hook still prints calamine's message once. Whatever `parse` built is dropped
+/// with the panic, so no half-parsed state is ever used, hence `AssertUnwindSafe`.
+pub(crate) fn guard_calamine<T>(parse: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or_else(|_| {
+        Err(FileError::Unreadable(
+            "its structure is broken (the spreadsheet parser gave up on it)".into(),
+        ))
     })
 }
 

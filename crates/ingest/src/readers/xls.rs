@@ -1,9 +1,10 @@
 //! XLS (BIFF, Excel 97–2003). calamine has no streaming reader for it and parses the whole workbook at open; the
-//! format caps a sheet at 65,536 rows × 256 columns, which bounds that. Rows are then taken from the sheet's range
+//! format caps a sheet at 65,536 rows × 256 columns, which bounds that once `xls_check` has refused files that claim
+//! more (a broken or hostile file can: BIFF stores columns in 16 bits). Rows are then taken from the sheet's range
 //! one at a time, with the same rules as the other tabular readers.
 
 use super::cell::cell_text;
-use super::{Rows, header, is_blank, pick_sheet, shape};
+use super::{Rows, guard_calamine, header, is_blank, pick_sheet, shape};
 use crate::FileError;
 use crate::record::ReadItem;
 use calamine::{Data, Range, Reader, Xls};
@@ -15,9 +16,14 @@ pub fn read<R>(input: R, sheet: Option<&str>) -> Result<(Arc<[String]>, Rows), F
 where
     R: Read + Seek,
 {
-    let mut workbook: Xls<R> = Xls::new(input).map_err(unreadable)?;
-    let name = pick_sheet(&workbook.sheet_names(), sheet)?;
-    let range = workbook.worksheet_range(&name).map_err(unreadable)?;
+    let mut input = input;
+    super::xls_check::check(&mut input)?;
+    // calamine parses the whole workbook here, and panics on some broken files: see `guard_calamine`.
+    let range = guard_calamine(|| {
+        let mut workbook: Xls<R> = Xls::new(input).map_err(unreadable)?;
+        let name = pick_sheet(&workbook.sheet_names(), sheet)?;
+        workbook.worksheet_range(&name).map_err(unreadable)
+    })?;
     let mut rows = XlsRows {
         range,
         next: 0,
