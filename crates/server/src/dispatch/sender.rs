@@ -439,6 +439,7 @@ impl Lane {
                 _ => job,
             };
             lane.requests.fetch_add(1, Ordering::Relaxed);
+            tracing::trace!(message = %job.message.id, %slot, "request starts");
             let started = Instant::now();
             let message = &job.message;
             let outcome = match &job.template {
