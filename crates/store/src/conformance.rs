@@ -593,7 +593,15 @@ pub async fn campaigns_are_listed_newest_first_with_filters(store: DynStore, _ur
 pub async fn messages_and_rejections_are_counted_as_they_are_stored(store: DynStore, _url: &str) {
     let a = app(&store, "acme").await;
     let acc = account(&store, a).await;
+    // Campaigns on either side of `c` (ids are time-ordered), whose messages no page of `c` may show.
+    let before = campaign(&store, a, acc).await;
     let c = campaign(&store, a, acc).await;
+    let after_c = campaign(&store, a, acc).await;
+    for other in [before, after_c] {
+        for status in [MessageStatus::Pending, MessageStatus::Suppressed] {
+            store.insert_messages(a, other, &messages(3, status)).await.unwrap();
+        }
+    }
     // More than one INSERT chunk.
     let batch = messages(2500, MessageStatus::Pending);
     store.insert_messages(a, c, &batch).await.unwrap();
@@ -651,6 +659,10 @@ pub async fn messages_and_rejections_are_counted_as_they_are_stored(store: DynSt
         if page.is_empty() {
             break;
         }
+        assert!(
+            page.iter().all(|m| m.campaign_id == Some(c)),
+            "a page strays out of its campaign"
+        );
         after = page.last().map(|m| m.id);
         seen.extend(page.into_iter().map(|m| m.id));
     }
@@ -669,6 +681,31 @@ pub async fn messages_and_rejections_are_counted_as_they_are_stored(store: DynSt
         .await
         .unwrap();
     assert_eq!(suppressed.len(), 2);
+    // Keyset pages of one status stay inside that campaign and that status, from the first page to the last.
+    for (status, expected) in [(MessageStatus::Pending, 2500), (MessageStatus::Suppressed, 2)] {
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .list_messages(
+                    a,
+                    c,
+                    &MessageFilter {
+                        status: Some(status),
+                        after,
+                        limit: 7,
+                    },
+                )
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            assert!(page.iter().all(|m| m.campaign_id == Some(c) && m.status == status));
+            seen.extend(page.iter().map(|m| m.id));
+        }
+        assert_eq!(seen.len(), expected, "{status:?}");
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "{status:?} pages in id order");
+    }
 
     let page = store.list_rejections(a, c, None, 5).await.unwrap();
     assert_eq!(

@@ -1376,17 +1376,32 @@ macro_rules! sql_store {
                 filter: &MessageFilter,
             ) -> Result<Vec<Message>, StoreError> {
                 let mut q = QueryBuilder::<$db>::new(format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = "));
-                q.push_bind(app.0).push(" AND campaign_id = ").push_bind(campaign.0);
-                if let Some(status) = filter.status {
-                    q.push(" AND status = ").push_bind(status.as_str());
+                q.push_bind(app.0);
+                // Past a cursor, the campaign (and status) and the cursor are one range of the index's own columns,
+                // from `(campaign, [status,] cursor)` exclusive up to `(campaign[, status])` inclusive — exactly the
+                // rows of that campaign (and status) after the cursor. Spelled with equalities and `id > cursor`,
+                // PostgreSQL either walks the primary key and filters (every later row of the table read when none
+                // has the status: 0.6 s for a page past the last `delivered` one at 10M messages), or starts the
+                // index scan at the campaign's first row, ignoring the cursor.
+                match (filter.after, filter.status) {
+                    (None, status) => {
+                        q.push(" AND campaign_id = ").push_bind(campaign.0);
+                        if let Some(status) = status {
+                            q.push(" AND status = ").push_bind(status.as_str());
+                        }
+                    }
+                    (Some(after), None) => {
+                        q.push(" AND (campaign_id, id) > (").push_bind(campaign.0).push(", ").push_bind(after.0);
+                        q.push(") AND campaign_id <= ").push_bind(campaign.0);
+                    }
+                    (Some(after), Some(status)) => {
+                        // PostgreSQL 15 ends a scan on a row comparison's first column only: the campaign is an
+                        // equality (a key every later column can end on), the status an upper bound.
+                        q.push(" AND campaign_id = ").push_bind(campaign.0);
+                        q.push(" AND (status, id) > (").push_bind(status.as_str()).push(", ").push_bind(after.0);
+                        q.push(") AND status <= ").push_bind(status.as_str());
+                    }
                 }
-                if let Some(after) = filter.after {
-                    q.push(" AND id > ").push_bind(after.0);
-                }
-                // The same order as `id` (campaign and status are fixed), but spelled as the index's columns so
-                // the planner walks (campaign_id, status, id) or (campaign_id, id) from the cursor: ordered by `id`
-                // alone, PostgreSQL may walk the primary key and filter, reading millions of rows for a page of a
-                // status that clusters elsewhere in the campaign.
                 let order = if filter.status.is_some() { "campaign_id, status, id" } else { "campaign_id, id" };
                 q.push(format!(" ORDER BY {order} LIMIT ")).push_bind(i64::from(filter.limit.max(1)));
                 q.build_query_as::<MessageRow>()
