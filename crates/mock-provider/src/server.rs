@@ -55,7 +55,10 @@ impl Listener for MockListener {
         loop {
             match self.0.accept().await {
                 Ok((stream, _)) => match with_handle(stream) {
-                    Ok(pair) => return pair,
+                    Ok(pair) => {
+                        tracing::trace!("mock provider: connection accepted");
+                        return pair;
+                    }
                     Err(e) => tracing::debug!(error = %e, "mock provider: cannot prepare a connection"),
                 },
                 Err(e) => {
@@ -103,6 +106,7 @@ async fn send_message(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
+    tracing::trace!("mock provider: request arrives");
     let (latency, action) = decide(&shared, version, phone_number_id, &headers, &body);
     tokio::time::sleep_until(started + latency).await;
     match action {
