@@ -44,6 +44,7 @@ macro_rules! conformance_suite {
             a_dead_senders_messages_are_recovered_never_resent,
             status_events_only_move_messages_forward,
             webhook_failures_keep_whether_a_retry_is_worth_it,
+            outcomes_and_status_events_on_the_same_messages_neither_deadlock_nor_get_lost,
             callbacks_are_enqueued_for_apps_with_a_url_and_claimed_once,
             callbacks_are_retried_at_their_time_and_given_up,
             send_timelines_sum_sends_per_bucket,
@@ -1689,6 +1690,66 @@ pub async fn webhook_failures_keep_whether_a_retry_is_worth_it(store: DynStore, 
     );
     let k = store.get_campaign(a, c).await.unwrap().counts;
     assert_eq!((k.failed, k.queued, k.sent), (1, 1, 1));
+}
+
+/// The recorder (`sent`) and the webhook applier (`delivered`) on the same messages at once, as when a provider's
+/// status webhook overtakes the recording of its answer: PostgreSQL once saw deadlocks here (each locked the campaign
+/// row at a different point), and an event whose message moved between its read and its update was dropped.
+pub async fn outcomes_and_status_events_on_the_same_messages_neither_deadlock_nor_get_lost(
+    store: DynStore,
+    _url: &str,
+) {
+    const N: usize = 400;
+    const CHUNK: usize = 50;
+    let (a, acc, c, _) = running_campaign(&store, N).await;
+    let q = store.send_queue();
+    let now = chrono::Utc::now();
+    let claimed = q.claim(acc, Some(c), "w1", N as u32, now).await.unwrap();
+    let mut ids: Vec<MessageId> = claimed.iter().map(|m| m.id).collect();
+    ids.sort();
+    assert_eq!(q.mark_sending("w1", &ids, now).await.unwrap().len(), N);
+    for chunk in ids.chunks(CHUNK) {
+        // Outcomes in id order, events in the reverse order: the two lock orders that met in a cycle.
+        let results: Vec<SendResult> = chunk
+            .iter()
+            .map(|id| SendResult::Sent {
+                id: *id,
+                provider_message_id: format!("wamid.{id}"),
+            })
+            .collect();
+        let events: Vec<StatusEvent> = chunk
+            .iter()
+            .rev()
+            .map(|id| StatusEvent {
+                provider_message_id: None,
+                message_id: Some(*id),
+                status: MessageStatus::Delivered,
+                at: now,
+                error: None,
+            })
+            .collect();
+        let (recorder, applier) = (store.clone(), store.clone());
+        let recorded = tokio::spawn(async move { recorder.send_queue().record("w1", &results, now).await });
+        let applied = tokio::spawn(async move { applier.send_queue().apply_events(acc, &events).await });
+        recorded.await.unwrap().unwrap();
+        let changes = applied.await.unwrap().unwrap();
+        assert_eq!(
+            changes.len(),
+            CHUNK,
+            "every event moves its message, whichever came first"
+        );
+    }
+    let k = store.get_campaign(a, c).await.unwrap().counts;
+    assert_eq!((k.sending, k.sent, k.delivered), (0, 0, N as u64));
+    for id in [ids[0], ids[N - 1]] {
+        let m = store.get_message(a, id).await.unwrap();
+        assert_eq!(m.status, MessageStatus::Delivered);
+        assert_eq!(
+            m.provider_message_id,
+            Some(format!("wamid.{id}")),
+            "the provider's id is kept either way"
+        );
+    }
 }
 
 async fn account_named(store: &DynStore, app: AppId, name: &str) -> AccountId {

@@ -634,7 +634,8 @@ macro_rules! send_queue {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> Result<Vec<MessageId>, StoreError> {
                 let mut going = Vec::with_capacity(ids.len());
-                let mut per_campaign: std::collections::HashMap<uuid::Uuid, i64> = Default::default();
+                // Campaign rows last, in id order: see `apply_events`.
+                let mut per_campaign: std::collections::BTreeMap<uuid::Uuid, i64> = Default::default();
                 let mut tx = self.pool.begin().await?;
                 for chunk in ids.chunks(500) {
                     let mut q = QueryBuilder::<$db>::new(
@@ -674,10 +675,13 @@ macro_rules! send_queue {
             ) -> Result<Vec<CampaignId>, StoreError> {
                 use $crate::SendResult;
                 type Returned = Option<(Option<uuid::Uuid>, uuid::Uuid, String, Option<String>)>;
-                let mut deltas: std::collections::HashMap<uuid::Uuid, [i64; 3]> = Default::default();
+                // Message rows in id order, campaign rows last in id order: see `apply_events`.
+                let mut deltas: std::collections::BTreeMap<uuid::Uuid, [i64; 3]> = Default::default();
+                let mut ordered: Vec<&$crate::SendResult> = results.iter().collect();
+                ordered.sort_by_key(|r| r.id());
                 let mut changes = Vec::new();
                 let mut tx = self.pool.begin().await?;
-                for result in results {
+                for result in ordered {
                     let (column, row): (usize, Returned) = match result {
                         SendResult::Sent { id, provider_message_id } => {
                             let row: Returned = sqlx::query_as(
@@ -886,7 +890,7 @@ macro_rules! send_queue {
                 .fetch_all(&mut *tx)
                 .await?;
                 report.unknown = failed.len() as u64;
-                let mut per_campaign: std::collections::HashMap<uuid::Uuid, i64> = Default::default();
+                let mut per_campaign: std::collections::BTreeMap<uuid::Uuid, i64> = Default::default();
                 for c in failed.into_iter().flatten() {
                     *per_campaign.entry(c).or_default() += 1;
                 }
@@ -912,7 +916,6 @@ macro_rules! send_queue {
             ) -> Result<Vec<$crate::send_queue::StatusChange>, StoreError> {
                 type Found = (uuid::Uuid, Option<uuid::Uuid>, String, uuid::Uuid, String, Option<String>, Option<String>);
                 let mut changes = Vec::new();
-                let mut touched = std::collections::HashSet::new();
                 let mut tx = self.pool.begin().await?;
                 // Write before reading: on SQLite a transaction that reads first cannot take the write lock later
                 // while another writer holds it (it fails at once instead of waiting).
@@ -920,7 +923,15 @@ macro_rules! send_queue {
                     .execute(&mut *tx)
                     .await?;
                 const FOUND: &str = "SELECT id, campaign_id, status, app_id, phone, flag, provider_message_id FROM messages";
-                for event in events {
+                // Every transaction that writes messages and campaign counters (this one, the recorder's, marking
+                // `sending`) takes the message rows in id order and the campaign rows last, in id order: interleaved,
+                // concurrent processes deadlocked (PostgreSQL then stalls everyone waiting on the campaign row for
+                // `deadlock_timeout` and aborts one). The sort is stable, so one message's events keep their order.
+                let mut ordered: Vec<&pregon_core::message::StatusEvent> = events.iter().collect();
+                ordered.sort_by_key(|e| e.message_id);
+                let mut deltas: std::collections::BTreeMap<uuid::Uuid, std::collections::BTreeMap<String, i64>> =
+                    Default::default();
+                for event in ordered {
                     // Pregon's id first (it survives a lost send answer); else, or when it names no message of
                     // this account, the provider's.
                     let mut found: Option<Found> = None;
@@ -940,43 +951,57 @@ macro_rules! send_queue {
                         .fetch_optional(&mut *tx)
                         .await?;
                     }
-                    let Some((id, campaign, status, app, phone, flag, stored_pid)) = found else { continue };
-                    let Ok(current) = status.parse::<MessageStatus>() else { continue };
-                    let Some(next) = current.advance(event.status) else { continue };
+                    let Some((id, campaign, mut status, app, phone, flag, stored_pid)) = found else { continue };
                     let kind = match &event.error {
                         Some((code, _)) if pregon_core::message::is_retry_worthy(code) => $crate::send_queue::FailureKind::RetryWorthy,
                         _ => $crate::send_queue::FailureKind::Permanent,
                     };
-                    let stamp = match next {
-                        MessageStatus::Sent => "sent_at = COALESCE(sent_at, $3)".to_owned(),
-                        MessageStatus::Delivered => "sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3)".to_owned(),
-                        MessageStatus::Read => "sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3), read_at = COALESCE(read_at, $3)".to_owned(),
-                        _ => format!("failed_at = COALESCE(failed_at, $3), failure_kind = '{}'", kind.as_str()),
-                    };
-                    let sql = format!(
-                        "UPDATE messages SET status = $2, {stamp}, updated_at = $3, owner = NULL, \
-                         provider_message_id = COALESCE(provider_message_id, $5), \
-                         error_code = COALESCE($6, error_code), error_message = COALESCE($7, error_message) \
-                         WHERE id = $1 AND status = $4"
-                    );
-                    let r = sqlx::query(AssertSqlSafe(sql))
-                        .bind(id)
-                        .bind(next.as_str())
-                        .bind(event.at)
-                        .bind(current.as_str())
-                        .bind(event.provider_message_id.as_deref())
-                        .bind(event.error.as_ref().map(|e| e.0.as_str()))
-                        .bind(event.error.as_ref().map(|e| e.1.as_str()))
-                        .execute(&mut *tx)
-                        .await?;
-                    if r.rows_affected() == 0 {
-                        continue;
+                    // The recorder may move the message (`sending` → `sent`) between this read and the update, which
+                    // then matches nothing: read its status again and advance from there, or the event is lost.
+                    let mut applied = None;
+                    for _ in 0..3 {
+                        let Ok(current) = status.parse::<MessageStatus>() else { break };
+                        let Some(next) = current.advance(event.status) else { break };
+                        let stamp = match next {
+                            MessageStatus::Sent => "sent_at = COALESCE(sent_at, $3)".to_owned(),
+                            MessageStatus::Delivered => "sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3)".to_owned(),
+                            MessageStatus::Read => "sent_at = COALESCE(sent_at, $3), delivered_at = COALESCE(delivered_at, $3), read_at = COALESCE(read_at, $3)".to_owned(),
+                            _ => format!("failed_at = COALESCE(failed_at, $3), failure_kind = '{}'", kind.as_str()),
+                        };
+                        let sql = format!(
+                            "UPDATE messages SET status = $2, {stamp}, updated_at = $3, owner = NULL, \
+                             provider_message_id = COALESCE(provider_message_id, $5), \
+                             error_code = COALESCE($6, error_code), error_message = COALESCE($7, error_message) \
+                             WHERE id = $1 AND status = $4"
+                        );
+                        let r = sqlx::query(AssertSqlSafe(sql))
+                            .bind(id)
+                            .bind(next.as_str())
+                            .bind(event.at)
+                            .bind(current.as_str())
+                            .bind(event.provider_message_id.as_deref())
+                            .bind(event.error.as_ref().map(|e| e.0.as_str()))
+                            .bind(event.error.as_ref().map(|e| e.1.as_str()))
+                            .execute(&mut *tx)
+                            .await?;
+                        if r.rows_affected() > 0 {
+                            applied = Some((current, next));
+                            break;
+                        }
+                        let Some(now_status) = sqlx::query_scalar::<_, String>("SELECT status FROM messages WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                        else {
+                            break;
+                        };
+                        status = now_status;
                     }
+                    let Some((current, next)) = applied else { continue };
                     if let Some(c) = campaign {
-                        let from = format!("n_{}", current.as_str());
-                        let to = format!("n_{}", next.as_str());
-                        Self::move_counters(&mut *tx, c, &[(from.as_str(), -1), (to.as_str(), 1)]).await?;
-                        touched.insert(c);
+                        let d = deltas.entry(c).or_default();
+                        *d.entry(format!("n_{}", current.as_str())).or_default() -= 1;
+                        *d.entry(format!("n_{}", next.as_str())).or_default() += 1;
                     }
                     changes.push($crate::send_queue::StatusChange {
                         message_id: id.into(),
@@ -992,9 +1017,13 @@ macro_rules! send_queue {
                 }
                 let now = now();
                 Self::enqueue_changes(&mut *tx, &changes, now).await?;
+                for (c, d) in &deltas {
+                    let d: Vec<(&str, i64)> = d.iter().map(|(column, n)| (column.as_str(), *n)).collect();
+                    Self::move_counters(&mut *tx, *c, &d).await?;
+                }
                 tx.commit().await?;
-                for c in touched {
-                    self.complete_if_done(c.into(), now).await?;
+                for c in deltas.keys() {
+                    self.complete_if_done((*c).into(), now).await?;
                 }
                 Ok(changes)
             }
