@@ -14,6 +14,8 @@
 //! campaign's counters equal a recount of its rows. With `--calm` it injects nothing and reports throughput instead
 //! (the "3 workers sharing one campaign" scale run of `just bench`). Writes `target/bench/{chaos,workers}.{md,json}`.
 
+#[path = "../lag.rs"]
+mod lag;
 #[path = "../machine.rs"]
 mod machine;
 
@@ -67,6 +69,9 @@ struct Args {
     /// The `pregon` binary [default: next to this one].
     #[arg(long)]
     pregon: Option<PathBuf>,
+    /// Keep the processes' logs (JSON lines) after a passing run too, and say where.
+    #[arg(long)]
+    keep_logs: bool,
     /// Where the reports go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -151,6 +156,20 @@ impl Process {
         }
     }
 
+    /// SIGTERM, then up to 15 s for a graceful stop (its senders log what they sent late), then SIGKILL.
+    async fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..150 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.kill();
+    }
+
     fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -215,6 +234,8 @@ async fn main() -> Result<()> {
         ..MockConfig::default()
     })
     .await;
+    // The instrument's own health: a stalled runtime here stamps whatever reached the mock's socket meanwhile at once.
+    let mock_lag = lag::Lag::start();
     let call = |method: reqwest::Method, path: &str| {
         client
             .request(method, format!("{}{path}", api.base))
@@ -372,11 +393,13 @@ async fn main() -> Result<()> {
     // Status webhooks still on their way settle `sent` messages further; give them a moment.
     tokio::time::sleep(Duration::from_secs(3)).await;
     for w in &mut workers {
-        w.kill();
+        w.stop().await;
     }
+    let senders = sender_reports(workers.iter().map(|w| w.log.as_path()));
 
     let verdict = verdict(&db.url, &campaign, &mock, args.messages).await?;
     let stats = mock.stats();
+    let per_second = per_second(&mock);
     let counts = status_counts(&db.url, &campaign).await.unwrap_or(counts);
     let report = json!({
         "mode": if args.calm { "calm" } else { "chaos" },
@@ -387,7 +410,9 @@ async fn main() -> Result<()> {
         "seconds_to_settle": elapsed.as_secs_f64(),
         "mock": {"requests": stats.requests, "accepted": stats.accepted, "unique_recipients": stats.unique_recipients,
                  "duplicates": stats.duplicates, "max_per_second_window": stats.max_per_second_window,
-                 "mean_per_second": stats.mean_per_second, "by_outcome": stats.by_outcome},
+                 "mean_per_second": stats.mean_per_second, "by_outcome": stats.by_outcome,
+                 "per_second": per_second, "runtime_lag": mock_lag.finish().await},
+        "senders": senders,
         "statuses": counts,
         "faults": log,
         "workers_crashed_by_themselves": crashed,
@@ -403,16 +428,61 @@ async fn main() -> Result<()> {
     let md = markdown(&report, &machine.describe());
     std::fs::write(args.out.join(format!("{name}.md")), &md)?;
     println!("{md}");
-    if report["passed"] != true {
+    let passed = report["passed"] == true;
+    if !passed || args.keep_logs {
         for p in [&api].into_iter().chain(workers.iter()) {
             eprintln!("log of {}: {}", p.name, p.log.display());
         }
-        // Keep the logs for a failed run.
         let kept = dir.keep();
         eprintln!("logs kept in {}", kept.display());
-        bail!("the verdict failed");
     }
+    ensure!(passed, "the verdict failed");
     Ok(())
+}
+
+/// Arrivals at the mock in each whole second from the first one.
+fn per_second(mock: &MockProvider) -> Vec<usize> {
+    let received = mock.received();
+    let Some(first) = received.iter().map(|r| r.at).min() else {
+        return Vec::new();
+    };
+    let mut counts = Vec::new();
+    for r in &received {
+        let second = r.at.duration_since(first).as_secs() as usize;
+        if counts.len() <= second {
+            counts.resize(second + 1, 0);
+        }
+        counts[second] += 1;
+    }
+    counts
+}
+
+/// What each sender said as it stopped (`sender stopped`: requests, late re-slots, forced late sends), summed per
+/// process from its JSON log; a process killed before it could say so reports nothing.
+fn sender_reports<'a>(logs: impl Iterator<Item = &'a std::path::Path>) -> Vec<Value> {
+    logs.map(|path| {
+        let (mut requests, mut late, mut forced, mut stopped) = (0, 0, 0, 0);
+        for line in std::fs::read_to_string(path).unwrap_or_default().lines() {
+            let Ok(event) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            // `PREGON_LOG_FORMAT=json` flattens an event's fields into the line.
+            let fields = if event["fields"].is_object() {
+                &event["fields"]
+            } else {
+                &event
+            };
+            if fields["message"] == "sender stopped" {
+                stopped += 1;
+                requests += fields["requests"].as_u64().unwrap_or(0);
+                late += fields["late"].as_u64().unwrap_or(0);
+                forced += fields["forced"].as_u64().unwrap_or(0);
+            }
+        }
+        json!({"log": path.file_name().map(|n| n.to_string_lossy().into_owned()), "senders_stopped": stopped,
+               "requests": requests, "late_reslots": late, "forced_late": forced})
+    })
+    .collect()
 }
 
 /// Restart the local PostgreSQL cluster with Debian's `pg_ctlcluster` (as root, or through sudo).
@@ -599,6 +669,43 @@ fn markdown(report: &Value, machine: &str) -> String {
         report["mock"]["mean_per_second"].as_f64().unwrap_or(0.0),
         report["mock"]["max_per_second_window"],
     );
+    let mut seconds: Vec<u64> = report["mock"]["per_second"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_u64)
+        .collect();
+    if !seconds.is_empty() {
+        let near_rate = seconds
+            .iter()
+            .filter(|n| **n as f64 >= 0.95 * report["rate"].as_f64().unwrap_or(f64::MAX))
+            .count();
+        let total = seconds.len();
+        seconds.sort_unstable();
+        let at = |q: f64| seconds[((total as f64 * q) as usize).min(total - 1)];
+        let lag = &report["mock"]["runtime_lag"];
+        let _ = writeln!(
+            md,
+            "Arrivals per whole second at the mock: p10 {}, median {}, p90 {}; {near_rate} of {total} seconds at 95 % \
+             of the rate or more. The mock's runtime woke late by {} ms at p99, {} ms at most.\n",
+            at(0.1),
+            at(0.5),
+            at(0.9),
+            lag["p99_ms"],
+            lag["max_ms"],
+        );
+    }
+    let senders = report["senders"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if !senders.is_empty() {
+        let sum = |k: &str| senders.iter().filter_map(|s| s[k].as_u64()).sum::<u64>();
+        let _ = writeln!(
+            md,
+            "Senders at their graceful stop: {} requests, {} re-slotted for missing their slot, {} sent late anyway.\n",
+            sum("requests"),
+            sum("late_reslots"),
+            sum("forced_late"),
+        );
+    }
     if chaos {
         let _ = writeln!(md, "Faults:\n");
         for f in report["faults"].as_array().into_iter().flatten() {

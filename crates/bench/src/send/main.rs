@@ -21,6 +21,8 @@
 #[allow(dead_code)]
 #[path = "../inputs.rs"]
 mod inputs;
+#[path = "../lag.rs"]
+mod lag;
 #[path = "../machine.rs"]
 mod machine;
 #[path = "../noise.rs"]
@@ -280,7 +282,7 @@ fn main() -> Result<()> {
         // The instrument's own health: a stalled mock thread stamps whatever reached its socket meanwhile at once.
         let mock_lag = {
             let _on_mock = mock_runtime.enter();
-            cases::Lag::start()
+            lag::Lag::start()
         };
         let sampler = noise::Sampler::start();
         let t = Instant::now();
