@@ -18,6 +18,8 @@ use tokio::io::AsyncReadExt;
 /// every half second, so polling the campaign here at the same pace costs the server the same and keeps the client
 /// a plain request loop.
 const POLL: Duration = Duration::from_millis(500);
+/// After a campaign ends, delivery receipts still arrive: `--watch` follows them until none came for this long.
+const RECEIPTS_SETTLE: Duration = Duration::from_secs(3);
 /// Ingestion is polled faster: most files take a second or two, and the summary should not wait for a tick.
 const INGEST_POLL: Duration = Duration::from_millis(200);
 /// Bytes read from the file per chunk of the streamed upload.
@@ -373,6 +375,16 @@ async fn status(client: &Client, id: &str, watch: bool) -> Result<u8, CliError> 
             while !c.is_final() {
                 tokio::time::sleep(POLL).await;
                 c = fetch(client, &path).await?;
+                bars.update(&c);
+            }
+            let mut last_change = std::time::Instant::now();
+            while c.counts.sent + c.counts.delivered > 0 && last_change.elapsed() < RECEIPTS_SETTLE {
+                tokio::time::sleep(POLL).await;
+                let next = fetch(client, &path).await?;
+                if next.counts != c.counts {
+                    last_change = std::time::Instant::now();
+                }
+                c = next;
                 bars.update(&c);
             }
             Ok::<_, CliError>(())
