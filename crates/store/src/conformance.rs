@@ -45,6 +45,7 @@ macro_rules! conformance_suite {
             status_events_only_move_messages_forward,
             webhook_failures_keep_whether_a_retry_is_worth_it,
             outcomes_and_status_events_on_the_same_messages_neither_deadlock_nor_get_lost,
+            a_cancel_racing_the_senders_neither_deadlocks_nor_loses_a_count,
             callbacks_are_enqueued_for_apps_with_a_url_and_claimed_once,
             callbacks_are_retried_at_their_time_and_given_up,
             send_timelines_sum_sends_per_bucket,
@@ -1749,6 +1750,86 @@ pub async fn outcomes_and_status_events_on_the_same_messages_neither_deadlock_no
             Some(format!("wamid.{id}")),
             "the provider's id is kept either way"
         );
+    }
+}
+
+/// A cancel while senders claim and mark the campaign's messages: each side locks messages and the campaign's row,
+/// and PostgreSQL once saw them wait on each other (the cancel took the campaign's row first) and abort one. Each
+/// round cancels at a different moment of the senders' work.
+pub async fn a_cancel_racing_the_senders_neither_deadlocks_nor_loses_a_count(store: DynStore, _url: &str) {
+    const ROUNDS: u64 = 12;
+    const N: usize = 120;
+    let a = app(&store, "acme").await;
+    let acc = account(&store, a).await;
+    for round in 0..ROUNDS {
+        let c = campaign(&store, a, acc).await;
+        store
+            .insert_messages(a, c, &messages(N, MessageStatus::Pending))
+            .await
+            .unwrap();
+        for to in [CampaignStatus::Scheduled, CampaignStatus::Running] {
+            store.set_campaign_status(a, c, to, None).await.unwrap();
+        }
+        let now = chrono::Utc::now();
+        let claimed = store
+            .send_queue()
+            .claim(acc, Some(c), "w1", (N / 2) as u32, now)
+            .await
+            .unwrap();
+        let mut ids: Vec<MessageId> = claimed.iter().map(|m| m.id).collect();
+        ids.sort();
+        // One sender marks its claim a message at a time (one transaction each) while another claims the rest.
+        let marker = tokio::spawn({
+            let store = store.clone();
+            async move {
+                for id in ids {
+                    store.send_queue().mark_sending("w1", &[id], now).await?;
+                }
+                Ok::<_, StoreError>(())
+            }
+        });
+        let claimer = tokio::spawn({
+            let store = store.clone();
+            async move {
+                while !store.send_queue().claim(acc, Some(c), "w2", 3, now).await?.is_empty() {}
+                Ok::<_, StoreError>(())
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(round * 3)).await;
+        let cancelled = store
+            .set_campaign_status(a, c, CampaignStatus::Cancelled, None)
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: the cancel failed: {e}"));
+        assert_eq!(cancelled.status, CampaignStatus::Cancelled);
+        marker
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("round {round}: marking failed: {e}"));
+        claimer
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("round {round}: claiming failed: {e}"));
+        let k = store.get_campaign(a, c).await.unwrap().counts;
+        let rows = store
+            .list_messages(
+                a,
+                c,
+                &MessageFilter {
+                    limit: N as u32 + 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let count = |s: MessageStatus| rows.iter().filter(|m| m.status == s).count() as u64;
+        assert_eq!(rows.len(), N);
+        assert_eq!((k.pending, k.queued), (0, 0), "round {round}: nothing left to send");
+        assert_eq!(
+            (k.sending, k.cancelled),
+            (count(MessageStatus::Sending), count(MessageStatus::Cancelled)),
+            "round {round}: the counters are the rows' statuses"
+        );
+        assert_eq!(k.sending + k.cancelled, N as u64, "round {round}");
     }
 }
 

@@ -944,6 +944,18 @@ macro_rules! sql_store {
                     current.status.transition(to)?;
                     let now = now();
                     let mut tx = self.pool.begin().await?;
+                    if to == CampaignStatus::Cancelled && $backend == Backend::Postgres {
+                        // Senders lock messages, then their campaign's row (docs/architecture.md, "Lock order"):
+                        // the messages this cancels are taken first, in id order, the campaign's row after, or a
+                        // cancel and a sender wait on each other until PostgreSQL aborts one.
+                        sqlx::query(
+                            "WITH locked AS (SELECT id FROM messages WHERE campaign_id = $1 \
+                             AND status IN ('pending', 'queued') ORDER BY id FOR UPDATE) SELECT count(*) FROM locked",
+                        )
+                        .bind(id.0)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     let sql = format!(
                         "UPDATE campaigns SET status = $1, updated_at = $3, {} WHERE id = $2 AND status = $4",
                         campaign_status_effects(to)
