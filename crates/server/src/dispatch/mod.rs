@@ -185,8 +185,10 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
         }
     }
     let _ = stop_senders.send(true);
+    // Every sender was told at once; together they get 10 s, not 10 s each.
+    let senders_deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     for (_, handle) in senders {
-        let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
+        let _ = tokio::time::timeout_at(senders_deadline, handle).await;
     }
     drop(dispatcher);
     let _ = tokio::time::timeout(Duration::from_secs(5), recorder).await;
