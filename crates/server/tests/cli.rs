@@ -499,6 +499,42 @@ async fn status_prints_counts_and_watch_follows_the_campaign_to_its_end(backend:
     let c = campaign(&app, &id).await;
     assert_eq!(c["status"], "completed");
     assert_eq!(c["counts"]["read"], 4, "{c}");
+
+    // Watching a campaign that has already completed still follows the receipts it waits for.
+    let run = client(
+        &app,
+        &[
+            "campaign",
+            "upload",
+            &fixture("files/chat-tonic.csv"),
+            "--account",
+            &account,
+        ],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let id = run.last_line().to_owned();
+    let ended = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let c = campaign(&app, &id).await;
+            if c["status"] == "completed" {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the second campaign completes");
+    // Receipts come a second apart, so the last message sent is still `sent` here.
+    assert!(ended["counts"]["sent"].as_u64() > Some(0), "{ended}");
+    let watched = client(&app, &["campaign", "status", &id, "--watch"]).await;
+    assert_eq!(watched.code, Some(0), "{}", watched.stderr);
+    assert_eq!(
+        (watched.value("sent"), watched.value("delivered"), watched.value("read")),
+        (Some("0"), Some("0"), Some("4")),
+        "{}",
+        watched.stdout
+    );
 }
 
 async fn pause_resume_and_cancel_move_the_campaign(backend: Backend) {

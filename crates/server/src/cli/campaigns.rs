@@ -369,7 +369,9 @@ async fn wait_for_ingestion(client: &Client, id: &str) -> Result<CampaignInfo, C
 async fn status(client: &Client, id: &str, watch: bool) -> Result<u8, CliError> {
     let path = campaign_path(id)?;
     let mut c = fetch(client, &path).await?;
-    if watch && !c.is_final() {
+    // A campaign that has ended may still be waiting for receipts: watching it follows them too.
+    let awaits_receipts = |c: &CampaignInfo| c.counts.sent + c.counts.delivered > 0;
+    if watch && (!c.is_final() || awaits_receipts(&c)) {
         let bars = progress::StatusBars::new(&c);
         let result = async {
             while !c.is_final() {
@@ -378,7 +380,7 @@ async fn status(client: &Client, id: &str, watch: bool) -> Result<u8, CliError> 
                 bars.update(&c);
             }
             let mut last_change = std::time::Instant::now();
-            while c.counts.sent + c.counts.delivered > 0 && last_change.elapsed() < RECEIPTS_SETTLE {
+            while awaits_receipts(&c) && last_change.elapsed() < RECEIPTS_SETTLE {
                 tokio::time::sleep(POLL).await;
                 let next = fetch(client, &path).await?;
                 if next.counts != c.counts {
