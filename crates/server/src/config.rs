@@ -124,6 +124,11 @@ pub struct ConfigArgs {
     #[arg(long, env = "PREGON_SEND", global = true, value_name = "BOOL")]
     pub send: Option<bool>,
 
+    /// Read uploaded files into campaigns in this process [default: true]. Send-only processes turn it off, so that
+    /// parsing never competes with their senders; some process must keep it on.
+    #[arg(long, env = "PREGON_INGEST", global = true, value_name = "BOOL")]
+    pub ingest: Option<bool>,
+
     /// Attempts of a message before a transient failure is final [default: 5].
     #[arg(long, env = "PREGON_SEND_MAX_ATTEMPTS", global = true, value_name = "N")]
     pub send_max_attempts: Option<u32>,
@@ -188,6 +193,7 @@ struct FileConfig {
     send_timeline_retention_days: Option<u64>,
     metrics_token: Option<String>,
     send: Option<bool>,
+    ingest: Option<bool>,
     send_max_attempts: Option<u32>,
     pause_failure_ratio: Option<f64>,
     unknown_outcome_secs: Option<u64>,
@@ -280,6 +286,8 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Run the dispatcher in this process.
     pub send: bool,
+    /// Run the ingestion worker in this process.
+    pub ingest: bool,
     /// How messages are sent.
     pub sending: crate::dispatch::SendingConfig,
     /// How outbound callbacks are delivered.
@@ -309,6 +317,7 @@ impl Default for Config {
             send_timeline_retention: Duration::from_secs(7 * 86_400),
             metrics_token: None,
             send: true,
+            ingest: true,
             sending: crate::dispatch::SendingConfig::default(),
             callbacks: crate::callbacks::CallbackConfig::default(),
         }
@@ -414,6 +423,7 @@ impl Config {
                 .or(file.metrics_token)
                 .filter(|t| !t.is_empty()),
             send: args.send.or(file.send).unwrap_or(d.send),
+            ingest: args.ingest.or(file.ingest).unwrap_or(d.ingest),
             sending,
             callbacks: crate::callbacks::CallbackConfig {
                 max_attempts: args
@@ -437,7 +447,7 @@ mod tests {
         let mut file = tempfile_path();
         writeln!(
             file.1,
-            "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\ndatabase_url = \"sqlite://x.db\""
+            "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\ndatabase_url = \"sqlite://x.db\"\ningest = false"
         )
         .ok();
         let args = ConfigArgs {
@@ -450,6 +460,7 @@ mod tests {
         assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap_or(c.listen));
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.max_body_bytes, Config::default().max_body_bytes);
+        assert!(!c.ingest && c.send, "ingest from the file, send by default");
         std::fs::remove_file(&file.0).ok();
     }
 

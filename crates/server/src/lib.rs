@@ -20,13 +20,18 @@ pub fn spawn_workers(
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let ingest = tokio::spawn(ingestion::run_worker(state.clone(), shutdown.clone()));
+        let ingest = state
+            .config
+            .ingest
+            .then(|| tokio::spawn(ingestion::run_worker(state.clone(), shutdown.clone())));
         if state.config.send {
             let callbacks = tokio::spawn(callbacks::run(state.clone(), shutdown.clone()));
             let _ = dispatch::run(state, shutdown).await;
             let _ = callbacks.await;
         }
-        let _ = ingest.await;
+        if let Some(ingest) = ingest {
+            let _ = ingest.await;
+        }
     })
 }
 

@@ -50,7 +50,8 @@ async fn campaign_with_messages(app: &TestApp, n: usize) -> (CampaignId, Vec<Mes
 }
 
 async fn status_query_answers_the_campaign_messages(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // Its campaign is written straight to the store: no ingestion worker may claim it while `ingesting` (and fail it).
+    let app = TestApp::spawn_with(backend, |c| c.ingest = false).await;
     let (campaign, ids) = campaign_with_messages(&app, 3).await;
     for s in [MessageStatus::Queued, MessageStatus::Sending, MessageStatus::Sent] {
         let update = StatusUpdate {

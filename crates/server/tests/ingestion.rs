@@ -23,6 +23,7 @@ use std::time::Duration;
 
 on_both_backends!(
     a_worker_that_dies_half_way_is_resumed_without_duplicates,
+    a_process_that_does_not_ingest_leaves_uploads_to_one_that_does,
     rejections_export_as_csv,
     sample_files_upload_back
 );
@@ -162,6 +163,48 @@ async fn a_worker_that_dies_half_way_is_resumed_without_duplicates(backend: Back
         None,
         "the upload is gone once ingested"
     );
+}
+
+/// `ingest = false`: the process takes uploads but never reads them; another process (here a second worker on the same
+/// database) does.
+async fn a_process_that_does_not_ingest_leaves_uploads_to_one_that_does(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.ingest = false).await;
+    let account = app.sandbox_account(json!({})).await;
+    let bytes = std::fs::read(fixtures().join("files/chat-tonic.csv")).unwrap();
+    let form = Form::new()
+        .text("account", account)
+        .part("file", Part::bytes(bytes).file_name("hsm.csv"));
+    let created: Value = app
+        .request(Method::POST, "/v1/campaigns")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    // The worker would have claimed it at once (an upload wakes it) or within its 1 s poll.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let waiting = app.wait_for(&id, Duration::from_secs(5), |_| true).await;
+    assert_eq!(waiting["status"], "ingesting", "{waiting}");
+    assert_eq!(waiting["counts"]["rows"], 0, "{waiting}");
+
+    let mut config = (*app.state.config).clone();
+    config.ingest = true;
+    let other = AppState::new(app.store.clone(), config).unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = pregon::spawn_workers(other, stopped);
+    let done = app
+        .wait_for(&id, Duration::from_secs(30), |c| c["status"] != "ingesting")
+        .await;
+    assert_eq!(done["status"], "scheduled", "{done}");
+    assert_eq!(
+        (done["counts"]["accepted"].as_u64(), done["counts"]["rejected"].as_u64()),
+        (Some(4), Some(7))
+    );
+    stop.send(true).unwrap();
+    worker.await.unwrap();
 }
 
 async fn rejections_export_as_csv(backend: Backend) {

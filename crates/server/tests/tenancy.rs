@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 on_both_backends!(every_resource_of_an_app_is_invisible_to_another);
 
 async fn every_resource_of_an_app_is_invisible_to_another(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // Its campaign is written straight to the store: no ingestion worker may claim it while `ingesting` (and fail it).
+    let app = TestApp::spawn_with(backend, |c| c.ingest = false).await;
     // The owner's resources: an account and a template through the API, a campaign with messages and a rejected
     // row through the store (campaign creation arrives with the ingestion endpoints).
     let acc: Value = app

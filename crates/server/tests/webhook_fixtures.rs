@@ -44,7 +44,8 @@ fn status_files(provider: &str) -> Vec<&'static str> {
 }
 
 async fn run(backend: Backend, provider: ProviderKind) {
-    let app = TestApp::spawn(backend).await;
+    // Its campaign is written straight to the store: no ingestion worker may claim it while `ingesting` (and fail it).
+    let app = TestApp::spawn_with(backend, |c| c.ingest = false).await;
     let credentials = match provider {
         ProviderKind::Meta => json!({"access_token": "t", "app_secret": APP_SECRET}),
         ProviderKind::Gupshup => json!({"api_key": "k", "app_name": "DemoAPI", "webhook_secret": TOKEN}),
