@@ -430,22 +430,27 @@ async fn sending_app(backend: Backend) -> TestApp {
     .await
 }
 
-async fn status_prints_counts_and_watch_follows_the_campaign_to_its_end(backend: Backend) {
-    let app = sending_app(backend).await;
-    let account = app.sandbox_account(json!({})).await;
+/// `pregon campaign upload fixtures/files/chat-tonic.csv --account ACCOUNT`; the campaign id it prints last.
+async fn upload_chat_tonic_csv(app: &TestApp, account: &str) -> String {
     let run = client(
-        &app,
+        app,
         &[
             "campaign",
             "upload",
             &fixture("files/chat-tonic.csv"),
             "--account",
-            &account,
+            account,
         ],
     )
     .await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let id = run.last_line().to_owned();
+    run.last_line().to_owned()
+}
+
+async fn status_prints_counts_and_watch_follows_the_campaign_to_its_end(backend: Backend) {
+    let app = sending_app(backend).await;
+    let account = app.sandbox_account(json!({})).await;
+    let id = upload_chat_tonic_csv(&app, &account).await;
 
     let status = client(&app, &["campaign", "status", &id]).await;
     assert_eq!(status.code, Some(0), "{}", status.stderr);
@@ -501,19 +506,7 @@ async fn status_prints_counts_and_watch_follows_the_campaign_to_its_end(backend:
     assert_eq!(c["counts"]["read"], 4, "{c}");
 
     // Watching a campaign that has already completed still follows the receipts it waits for.
-    let run = client(
-        &app,
-        &[
-            "campaign",
-            "upload",
-            &fixture("files/chat-tonic.csv"),
-            "--account",
-            &account,
-        ],
-    )
-    .await;
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let id = run.last_line().to_owned();
+    let id = upload_chat_tonic_csv(&app, &account).await;
     let ended = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             let c = campaign(&app, &id).await;

@@ -170,20 +170,7 @@ async fn a_worker_that_dies_half_way_is_resumed_without_duplicates(backend: Back
 async fn a_process_that_does_not_ingest_leaves_uploads_to_one_that_does(backend: Backend) {
     let app = TestApp::spawn_with(backend, |c| c.ingest = false).await;
     let account = app.sandbox_account(json!({})).await;
-    let bytes = std::fs::read(fixtures().join("files/chat-tonic.csv")).unwrap();
-    let form = Form::new()
-        .text("account", account)
-        .part("file", Part::bytes(bytes).file_name("hsm.csv"));
-    let created: Value = app
-        .request(Method::POST, "/v1/campaigns")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = upload_chat_tonic_csv(&app, account).await;
     // The worker would have claimed it at once (an upload wakes it) or within its 1 s poll.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let waiting = app.wait_for(&id, Duration::from_secs(5), |_| true).await;
@@ -207,9 +194,8 @@ async fn a_process_that_does_not_ingest_leaves_uploads_to_one_that_does(backend:
     worker.await.unwrap();
 }
 
-async fn rejections_export_as_csv(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let account = app.sandbox_account(json!({})).await;
+/// Upload `fixtures/files/chat-tonic.csv` (4 messages, 7 rejections) as a campaign of `account`; its id.
+async fn upload_chat_tonic_csv(app: &TestApp, account: String) -> String {
     let bytes = std::fs::read(fixtures().join("files/chat-tonic.csv")).unwrap();
     let form = Form::new()
         .text("account", account)
@@ -223,7 +209,13 @@ async fn rejections_export_as_csv(backend: Backend) {
         .json()
         .await
         .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    created["id"].as_str().unwrap().to_owned()
+}
+
+async fn rejections_export_as_csv(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let account = app.sandbox_account(json!({})).await;
+    let id = upload_chat_tonic_csv(&app, account).await;
     app.settled(&id).await;
     let r = app
         .get(&format!("/v1/campaigns/{id}/rejections"))
