@@ -507,17 +507,9 @@ async fn status_prints_counts_and_watch_follows_the_campaign_to_its_end(backend:
 
     // Watching a campaign that has already completed still follows the receipts it waits for.
     let id = upload_chat_tonic_csv(&app, &account).await;
-    let ended = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let c = campaign(&app, &id).await;
-            if c["status"] == "completed" {
-                return c;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the second campaign completes");
+    let ended = app
+        .wait_for(&id, Duration::from_secs(30), |c| c["status"] == "completed")
+        .await;
     // Receipts come a second apart, so the last message sent is still `sent` here.
     assert!(ended["counts"]["sent"].as_u64() > Some(0), "{ended}");
     let watched = client(&app, &["campaign", "status", &id, "--watch"]).await;
